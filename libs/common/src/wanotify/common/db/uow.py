@@ -1,0 +1,50 @@
+"""Unit of work: one connection, one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+from wanotify.common.db.idempotency import IdempotencyRepository
+from wanotify.common.db.notifications import NotificationRepository
+from wanotify.common.db.tenants import SenderRepository, TenantRepository
+
+
+class UnitOfWork:
+    notifications: NotificationRepository
+    tenants: TenantRepository
+    senders: SenderRepository
+    idempotency: IdempotencyRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        self._tx: AsyncTransaction | None = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._conn = await self._engine.connect()
+        self._tx = await self._conn.begin()
+        self.notifications = NotificationRepository(self._conn)
+        self.tenants = TenantRepository(self._conn)
+        self.senders = SenderRepository(self._conn)
+        self.idempotency = IdempotencyRepository(self._conn)
+        return self
+
+    async def commit(self) -> None:
+        assert self._tx is not None
+        await self._tx.commit()
+
+    async def rollback(self) -> None:
+        assert self._tx is not None
+        await self._tx.rollback()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._conn is not None and self._tx is not None
+        try:
+            if self._tx.is_active:
+                await self._tx.rollback()
+        finally:
+            await self._conn.close()

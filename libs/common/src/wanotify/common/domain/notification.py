@@ -1,0 +1,80 @@
+"""A notification as stored, and the tenant-facing views of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from wanotify.common.domain.message import MessageContent
+from wanotify.common.domain.status import Status
+
+
+class Notification(msgspec.Struct, frozen=True):
+    id: str
+    tenant_id: str
+    sender_id: str
+    event_type: str
+    recipient_phone: str
+    priority: str
+    status: Status
+    message: MessageContent
+    metadata: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    created_at: datetime
+    updated_at: datetime
+    scheduled_for: datetime | None = None
+    next_attempt_at: datetime | None = None
+    whatsapp_message_id: str | None = None
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    read_at: datetime | None = None
+    failed_at: datetime | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    error_retryable: bool | None = None
+    batch_id: str | None = None
+    trace_id: str | None = None
+    traceparent: str | None = None
+
+
+class NewNotification(msgspec.Struct, frozen=True):
+    """What the API writes; the repository fills the timestamps."""
+
+    id: str
+    tenant_id: str
+    sender_id: str
+    event_type: str
+    recipient_phone: str
+    priority: str
+    status: Status
+    message: MessageContent
+    metadata: dict[str, Any]
+    max_attempts: int
+    scheduled_for: datetime | None
+    next_attempt_at: datetime | None
+    batch_id: str | None
+    trace_id: str | None
+    traceparent: str | None
+
+
+class Sender(msgspec.Struct, frozen=True):
+    id: str
+    tenant_id: str
+    phone_number_id: str
+    waba_id: str
+    display_phone_number: str
+    access_token_encrypted: bytes
+    throughput_mps: int
+    is_default: bool
+    paused_reason: str | None
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who is calling: the tenant behind an API key, and what the key may do."""
+
+    tenant_id: str
+    key_id: str
+    scopes: frozenset[str]

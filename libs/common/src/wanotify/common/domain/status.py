@@ -1,0 +1,57 @@
+"""The notification state machine.
+
+``scheduled → queued → processing → sent → delivered → read``; ``rate_limited`` waits for a slot
+and goes back to ``queued``; ``failed`` is terminal. Meta's statuses only ever move a notification
+forward: a late or duplicate status is recorded in the delivery log and changes nothing else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    RATE_LIMITED = "rate_limited"
+    PROCESSING = "processing"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+# Position on the forward path; statuses on the same rank are alternatives, not progress.
+RANK: dict[Status, int] = {
+    Status.SCHEDULED: 0,
+    Status.QUEUED: 1,
+    Status.RATE_LIMITED: 1,
+    Status.PROCESSING: 2,
+    Status.SENT: 3,
+    Status.DELIVERED: 4,
+    Status.READ: 5,
+}
+
+TERMINAL: frozenset[Status] = frozenset({Status.READ, Status.FAILED})
+
+# Statuses a worker may claim (a `processing` row whose claim expired is claimable too).
+CLAIMABLE: frozenset[Status] = frozenset({Status.QUEUED, Status.RATE_LIMITED})
+
+# Statuses Meta reports in status webhooks that we track.
+META_STATUSES: frozenset[str] = frozenset({"sent", "delivered", "read", "failed"})
+
+
+def meta_status_effect(current: Status, reported: str) -> Status | None:
+    """The status a notification moves to when Meta reports ``reported``, or None to stay.
+
+    ``failed`` is accepted only before delivery: a failure reported after `delivered` or `read`
+    contradicts what Meta already told us, so it is logged and ignored.
+    """
+    if current is Status.FAILED:
+        return None
+    if reported == "failed":
+        return Status.FAILED if RANK[current] <= RANK[Status.SENT] else None
+    target = Status(reported)
+    if RANK[target] > RANK[current]:
+        return target
+    return None

@@ -1,0 +1,83 @@
+"""HTTP plumbing shared by the four services: uvicorn serving, request metrics, ops endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+from litestar import Litestar, Response, get
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from wanotify.common.metrics import Metrics
+
+
+def metrics_middleware(metrics: Metrics) -> Callable[[ASGIApp], ASGIApp]:
+    """Count and time requests by route template (bounded labels), never by raw path."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def capture(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, capture)
+            finally:
+                route = str(scope.get("path_template") or "unmatched")
+                metrics.http_requests.labels(metrics.service, route, scope["method"], str(status)).inc()
+                metrics.http_duration.labels(metrics.service, route).observe(time.perf_counter() - started)
+
+        return middleware
+
+    return factory
+
+
+def ops_handlers(metrics: Metrics, health: Callable[[], Awaitable[tuple[int, dict[str, Any]]]]) -> list[Any]:
+    """``/livez`` (process only), ``/health`` (dependencies) and ``/metrics``."""
+
+    @get("/livez", sync_to_thread=False, include_in_schema=False)
+    def livez() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @get("/health")
+    async def health_handler() -> Response[dict[str, Any]]:
+        code, body = await health()
+        return Response(body, status_code=code)
+
+    @get("/metrics", sync_to_thread=False, include_in_schema=False)
+    def metrics_handler() -> Response[bytes]:
+        payload, content_type = metrics.exposition()
+        return Response(payload, media_type=content_type)
+
+    return [livez, health_handler, metrics_handler]
+
+
+async def serve(app: Litestar | ASGIApp, host: str, port: int, stop: asyncio.Event | None = None) -> None:
+    """Run uvicorn inside the current loop; setting ``stop`` shuts it down gracefully."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10
+    )
+    server = uvicorn.Server(config)
+    if stop is None:
+        await server.serve()
+        return
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopper.cancel()
+    await task
+
+

@@ -1,0 +1,60 @@
+"""Prometheus metrics: one registry per process, created by the service factory and passed in."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+META_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+QUEUE_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
+
+
+class Metrics:
+    """Every ``wanotify_*`` series. Services only touch the ones they own; the rest stay at zero."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.http_requests = Counter(
+            "wanotify_http_requests_total", "HTTP requests", ["service", "route", "method", "status"], registry=r
+        )
+        self.http_duration = Histogram(
+            "wanotify_http_request_duration_seconds",
+            "HTTP request duration",
+            ["service", "route"],
+            buckets=HTTP_BUCKETS,
+            registry=r,
+        )
+        self.accepted = Counter(
+            "wanotify_notifications_accepted_total", "Notifications accepted", ["priority"], registry=r
+        )
+        self.sends = Counter(
+            "wanotify_sends_total", "Send attempts by outcome", ["result", "error_class"], registry=r
+        )
+        self.meta_duration = Histogram(
+            "wanotify_meta_request_duration_seconds", "Graph API call duration", buckets=META_BUCKETS, registry=r
+        )
+        self.transitions = Counter(
+            "wanotify_notification_transitions_total", "Status transitions", ["to"], registry=r
+        )
+        self.queue_depth = Gauge("wanotify_queue_depth", "Messages waiting in the send queue", registry=r)
+        self.webhook_events = Counter(
+            "wanotify_webhook_events_total", "Meta webhook items", ["kind", "result"], registry=r
+        )
+        self.signature_failures = Counter(
+            "wanotify_webhook_signature_failures_total", "Meta webhooks with a bad signature", registry=r
+        )
+        self.outbox_republished = Counter(
+            "wanotify_outbox_republished_total", "Notifications republished by the outbox relay", registry=r
+        )
+        self.scheduled_released = Counter(
+            "wanotify_scheduled_released_total", "Scheduled notifications released when due", registry=r
+        )
+        self.accept_to_sent = Histogram(
+            "wanotify_accept_to_sent_seconds", "From acceptance to Meta's 200", buckets=QUEUE_BUCKETS, registry=r
+        )
+
+    def exposition(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,70 @@
+"""Publishing notifications to the send queue after their row is committed (the outbox pattern).
+
+The row is the truth: a publish that fails leaves ``enqueued_at`` empty and the scheduler's relay
+publishes it again later. Duplicates in the queue are harmless because the worker's claim is a
+conditional update.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from wanotify.common.clock import utcnow
+from wanotify.common.db.notifications import NotificationRepository
+from wanotify.common.domain.notification import Notification
+from wanotify.common.queue.base import OutgoingMessage, Queue, QueueError, clamp_delay
+from wanotify.common.telemetry import carrier_from_current
+
+log = logging.getLogger(__name__)
+
+
+class QueueJob(msgspec.Struct, frozen=True):
+    """The queue message body: a pointer to the row, never the content."""
+
+    notification_id: str
+    tenant_id: str
+
+
+def _message(n: Notification, *, use_stored_trace: bool) -> OutgoingMessage:
+    carrier = carrier_from_current()
+    if use_stored_trace and n.traceparent:
+        carrier = {"traceparent": n.traceparent}
+    delay = 0
+    if n.next_attempt_at is not None:
+        delay = clamp_delay((n.next_attempt_at - utcnow()).total_seconds())
+    return OutgoingMessage(
+        body=msgspec.json.encode(QueueJob(n.id, n.tenant_id)).decode(),
+        attributes={**carrier, "priority": n.priority},
+        delay_seconds=delay,
+    )
+
+
+class Publisher:
+    def __init__(self, queue: Queue, engine: AsyncEngine) -> None:
+        self._queue = queue
+        self._engine = engine
+
+    async def publish(self, items: Sequence[Notification], *, use_stored_trace: bool = False) -> list[str]:
+        """Send one message per notification and stamp ``enqueued_at``; returns the ids published."""
+        if not items:
+            return []
+        messages = [_message(n, use_stored_trace=use_stored_trace) for n in items]
+        try:
+            failed = set(await self._queue.send_batch(messages))
+        except QueueError as exc:
+            log.warning("publish failed, the outbox relay will retry", extra={"count": len(items), "error": str(exc)})
+            return []
+        published = [n.id for i, n in enumerate(items) if i not in failed]
+        if failed:
+            log.warning("some messages were not published", extra={"failed": len(failed)})
+        try:
+            async with self._engine.begin() as conn:
+                await NotificationRepository(conn).mark_enqueued(published)
+        except Exception:
+            # The messages are out; without the stamp the relay sends them again: a harmless duplicate.
+            log.warning("could not stamp enqueued_at", exc_info=True)
+        return published

@@ -1,0 +1,1 @@
+"""wa-notify: queue."""

@@ -1,0 +1,34 @@
+"""Bearer API keys → the calling tenant. Keys are looked up by their sha256; scopes gate each route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from litestar import Request
+
+from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.errors import Forbidden, Unauthorized
+from wanotify.common.domain.notification import Principal
+
+
+def bearer_token(request: Request[object, object, object]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'")
+    return token.strip()
+
+
+class Authenticator:
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+        self._uow = uow
+
+    async def __call__(self, request: Request[object, object, object], scope: str) -> Principal:
+        token = bearer_token(request)
+        async with self._uow() as uow:
+            principal = await uow.tenants.principal_for_key(token)
+        if principal is None:
+            raise Unauthorized("Invalid, expired or revoked API key")
+        if scope not in principal.scopes:
+            raise Forbidden(f"This API key lacks the '{scope}' scope")
+        return principal

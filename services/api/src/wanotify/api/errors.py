@@ -1,0 +1,103 @@
+"""The one table from errors to HTTP responses: ``{"error": {code, message, field, trace_id}}``."""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+
+from wanotify.common.telemetry import current_trace_id
+from wanotify.common.domain.errors import (
+    DependencyUnavailable,
+    DomainError,
+    Forbidden,
+    IdempotencyConflict,
+    MalformedJson,
+    NoSender,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    Unprocessable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+
+HTTP_STATUS: dict[type[DomainError], int] = {
+    ValidationFailed: 400,
+    MalformedJson: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    IdempotencyConflict: 409,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    Unprocessable: 422,
+    NoSender: 422,
+    DependencyUnavailable: 503,
+}
+
+# Framework exceptions (routing, body limits) by status, so they get our shape and codes too.
+FRAMEWORK_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+}
+
+
+class ErrorBody(msgspec.Struct):
+    code: str
+    message: str
+    field: str | None
+    trace_id: str | None
+
+
+class ErrorEnvelope(msgspec.Struct):
+    error: ErrorBody
+
+
+def trace_id_of(request: Request[object, object, object]) -> str | None:
+    """Set by the trace-id middleware; unmatched routes never reach it, so fall back to the span."""
+    return getattr(request.state, "trace_id", None) or current_trace_id()
+
+
+def error_response(request: Request[object, object, object], status: int, code: str, message: str,
+                   field: str | None = None) -> Response[bytes]:
+    trace_id = trace_id_of(request)
+    body = msgspec.json.encode(ErrorEnvelope(ErrorBody(code, message, field, trace_id)))
+    headers = {"X-Trace-Id": trace_id} if trace_id else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def domain_error_handler(request: Request[object, object, object], exc: DomainError) -> Response[bytes]:
+    status = next((s for cls, s in HTTP_STATUS.items() if isinstance(exc, cls)), 500)
+    return error_response(request, status, exc.code, exc.message, exc.field)
+
+
+def http_exception_handler(request: Request[object, object, object], exc: HTTPException) -> Response[bytes]:
+    status = exc.status_code
+    code = FRAMEWORK_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else f"HTTP_{status}")
+    message = exc.detail if status < 500 else "Internal server error"
+    return error_response(request, status, code, message)
+
+
+def unexpected_error_handler(request: Request[object, object, object], exc: Exception) -> Response[bytes]:
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    return error_response(request, 500, "INTERNAL_ERROR", "Internal server error")
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error_handler,
+    HTTPException: http_exception_handler,
+    Exception: unexpected_error_handler,
+}

@@ -1,0 +1,1 @@
+"""Notifications feature: schemas, service, HTTP handlers."""

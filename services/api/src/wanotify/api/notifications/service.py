@@ -1,0 +1,226 @@
+"""Accepting notifications: validate, write the rows (and the idempotency record) in one
+transaction, then publish after commit. The row is the truth; publishing is best effort."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import msgspec
+
+from wanotify.api.notifications.schemas import (
+    BulkCreated,
+    BulkIn,
+    BulkItem,
+    ErrorOut,
+    ItemError,
+    NotificationCreated,
+    NotificationIn,
+    NotificationView,
+)
+from wanotify.api.notifications.validation import check_request, content_of, decode
+from wanotify.common.clock import iso, utcnow
+from wanotify.common.db.idempotency import StoredResponse
+from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.errors import DomainError, IdempotencyConflict, NoSender, NotFound, ValidationFailed
+from wanotify.common.domain.notification import NewNotification, Notification, Principal
+from wanotify.common.domain.status import Status
+from wanotify.common.ids import new_id
+from wanotify.common.metrics import Metrics
+from wanotify.common.publisher import Publisher
+
+log = logging.getLogger(__name__)
+
+MAX_BULK = 100
+# What we promise a client about "when": a p95 processing time, not a guarantee.
+EXPECTED_PROCESSING = timedelta(seconds=5)
+
+
+class Reply(msgspec.Struct, frozen=True):
+    status_code: int
+    body: bytes
+    replayed: bool = False
+
+
+class Built(msgspec.Struct):
+    """The rows one request will write, the per-item errors of a bulk request, and its batch."""
+
+    items: list[NewNotification]
+    errors: list[ItemError] = []
+    bulk: tuple[str, int] | None = None
+
+
+class RequestContext(msgspec.Struct, frozen=True):
+    principal: Principal
+    trace_id: str
+    traceparent: str | None
+    idempotency_key: str | None
+    request_hash: str
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def _created(n: Notification) -> NotificationCreated:
+    base = n.scheduled_for if n.status is Status.SCHEDULED and n.scheduled_for else n.created_at
+    return NotificationCreated(
+        id=n.id,
+        status=n.status.value,
+        recipient=n.recipient_phone,
+        created_at=iso(n.created_at) or "",
+        estimated_delivery=iso(base + EXPECTED_PROCESSING),
+    )
+
+
+def view_of(n: Notification) -> NotificationView:
+    error = None
+    if n.status is Status.FAILED or n.error_code:
+        error = ErrorOut(code=n.error_code or "UNKNOWN", message=n.error_message or "", retryable=n.error_retryable)
+    return NotificationView(
+        id=n.id,
+        event_type=n.event_type,
+        recipient=n.recipient_phone,
+        status=n.status.value,
+        priority=n.priority,
+        whatsapp_message_id=n.whatsapp_message_id,
+        created_at=iso(n.created_at) or "",
+        scheduled_for=iso(n.scheduled_for),
+        sent_at=iso(n.sent_at),
+        delivered_at=iso(n.delivered_at),
+        read_at=iso(n.read_at),
+        failed_at=iso(n.failed_at),
+        delivery_attempts=n.attempt,
+        metadata=n.metadata,
+        error=error,
+        batch_id=n.batch_id,
+    )
+
+
+class NotificationService:
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        publisher: Publisher,
+        metrics: Metrics,
+        *,
+        max_attempts: int,
+    ) -> None:
+        self._uow = uow
+        self._publisher = publisher
+        self._metrics = metrics
+        self._max_attempts = max_attempts
+
+    def _new(self, ctx: RequestContext, req: NotificationIn, sender_id: str, batch_id: str | None,
+             now: datetime) -> NewNotification:
+        check_request(req)
+        content = content_of(req)
+        scheduled = req.scheduled_for is not None and req.scheduled_for > now
+        return NewNotification(
+            id=new_id("notif"),
+            tenant_id=ctx.principal.tenant_id,
+            sender_id=sender_id,
+            event_type=req.event_type,
+            recipient_phone=req.recipient.phone_number,
+            priority=req.priority,
+            status=Status.SCHEDULED if scheduled else Status.QUEUED,
+            message=content,
+            metadata=req.metadata,
+            max_attempts=self._max_attempts,
+            scheduled_for=req.scheduled_for,
+            next_attempt_at=req.scheduled_for if scheduled else None,
+            batch_id=batch_id,
+            trace_id=ctx.trace_id,
+            traceparent=ctx.traceparent,
+        )
+
+    async def accept_one(self, ctx: RequestContext, body: bytes) -> Reply:
+        def build(sender_id: str, now: datetime) -> Built:
+            return Built([self._new(ctx, decode(body, NotificationIn), sender_id, None, now)])
+
+        return await self._accept(ctx, build)
+
+    async def accept_bulk(self, ctx: RequestContext, body: bytes) -> Reply:
+        def build(sender_id: str, now: datetime) -> Built:
+            bulk = decode(body, BulkIn)
+            if not bulk.notifications:
+                raise ValidationFailed("notifications must hold at least one item", field="notifications")
+            if len(bulk.notifications) > MAX_BULK:
+                raise ValidationFailed(f"at most {MAX_BULK} notifications per request", field="notifications")
+            batch_id = bulk.batch_id or new_id("batch")
+            built = Built([], [], (batch_id, len(bulk.notifications)))
+            for index, raw in enumerate(bulk.notifications):
+                try:
+                    req = decode(raw, NotificationIn, prefix=f"notifications[{index}].")
+                    built.items.append(self._new(ctx, req, sender_id, batch_id, now))
+                except DomainError as exc:
+                    built.errors.append(ItemError(index=index, code=exc.code, message=exc.message, field=exc.field))
+            return built
+
+        return await self._accept(ctx, build)
+
+    async def _accept(self, ctx: RequestContext, build: Callable[[str, datetime], Built]) -> Reply:
+        """Replay a stored idempotent response first; otherwise build, write and commit, then publish."""
+        tenant_id = ctx.principal.tenant_id
+        async with self._uow() as uow:
+            if ctx.idempotency_key:
+                stored = await uow.idempotency.get(tenant_id, ctx.idempotency_key)
+                if stored is not None:
+                    return self._replay(stored, ctx)
+            sender = await uow.senders.default_for(tenant_id)
+            if sender is None:
+                raise NoSender("This tenant has no WhatsApp sender configured")
+            built = build(sender.id, utcnow())
+            created = await uow.notifications.add_many(built.items)
+            reply = self._reply(created, built)
+            if ctx.idempotency_key:
+                stored_new = StoredResponse(ctx.request_hash, reply.status_code, reply.body)
+                if not await uow.idempotency.put(tenant_id, ctx.idempotency_key, stored_new):
+                    await uow.rollback()
+                    return await self._replay_after_race(ctx)
+            await uow.commit()
+        for n in created:
+            self._metrics.accepted.labels(n.priority).inc()
+        await self._publisher.publish([n for n in created if n.status is Status.QUEUED])
+        return reply
+
+    def _reply(self, created: list[Notification], built: Built) -> Reply:
+        if built.bulk is None:
+            return Reply(201, msgspec.json.encode(_created(created[0])))
+        batch_id, total = built.bulk
+        errors = built.errors
+        indexes = sorted(set(range(total)) - {e.index for e in errors})
+        body = BulkCreated(
+            batch_id=batch_id,
+            total=total,
+            queued=len(created),
+            failed=len(errors),
+            errors=errors,
+            notifications=[
+                BulkItem(index=i, id=n.id, status=n.status.value) for i, n in zip(indexes, created, strict=True)
+            ],
+        )
+        return Reply(202, msgspec.json.encode(body))
+
+    def _replay(self, stored: StoredResponse, ctx: RequestContext) -> Reply:
+        if stored.request_hash != ctx.request_hash:
+            raise IdempotencyConflict(
+                "This X-Idempotency-Key was used with a different request body", field="X-Idempotency-Key"
+            )
+        return Reply(stored.status_code, stored.body, replayed=True)
+
+    async def _replay_after_race(self, ctx: RequestContext) -> Reply:
+        assert ctx.idempotency_key is not None
+        async with self._uow() as uow:
+            stored = await uow.idempotency.get(ctx.principal.tenant_id, ctx.idempotency_key)
+        assert stored is not None
+        return self._replay(stored, ctx)
+
+    async def get(self, principal: Principal, notification_id: str) -> NotificationView:
+        async with self._uow() as uow:
+            n = await uow.notifications.get(notification_id, principal.tenant_id)
+        if n is None:
+            raise NotFound(f"Notification {notification_id} not found", field="id")
+        return view_of(n)
