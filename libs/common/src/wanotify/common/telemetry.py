@@ -36,7 +36,8 @@ def instrument_clients() -> None:
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
 
-    for instrumentor in (HTTPXClientInstrumentor(), AsyncPGInstrumentor(), RedisInstrumentor()):
+    asyncpg = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+    for instrumentor in (HTTPXClientInstrumentor(), asyncpg, RedisInstrumentor()):
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument()
 

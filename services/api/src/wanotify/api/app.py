@@ -84,13 +84,17 @@ def create_app(settings: Settings) -> Litestar:
             await engine.dispose()
 
     return Litestar(
+        logging_config=None,
         route_handlers=[NotificationController, health, livez, metrics_endpoint],
         lifespan=[lifespan],
         state=AppState(),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[metrics_middleware(metrics), trace_id_middleware],
-        plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(exclude=["/livez", "/metrics"],
-                                                         exclude_spans=["receive", "send"]))],
+        plugins=[
+            OpenTelemetryPlugin(
+                OpenTelemetryConfig(exclude=["/livez", "/metrics"], exclude_spans=["receive", "send"])
+            )
+        ],
         request_max_body_size=settings.api_max_body_bytes,
         openapi_config=OpenAPIConfig(title="wa-notify", version=settings.version, path="/schema"),
         debug=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from litestar import Request
 
@@ -11,7 +12,7 @@ from wanotify.common.domain.errors import Forbidden, Unauthorized
 from wanotify.common.domain.notification import Principal
 
 
-def bearer_token(request: Request[object, object, object]) -> str:
+def bearer_token(request: Request[Any, Any, Any]) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -23,7 +24,7 @@ class Authenticator:
     def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
 
-    async def __call__(self, request: Request[object, object, object], scope: str) -> Principal:
+    async def __call__(self, request: Request[Any, Any, Any], scope: str) -> Principal:
         token = bearer_token(request)
         async with self._uow() as uow:
             principal = await uow.tenants.principal_for_key(token)

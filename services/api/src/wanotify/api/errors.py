@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 
-from wanotify.common.telemetry import current_trace_id
 from wanotify.common.domain.errors import (
     DependencyUnavailable,
     DomainError,
@@ -23,6 +23,7 @@ from wanotify.common.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from wanotify.common.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +65,14 @@ class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody
 
 
-def trace_id_of(request: Request[object, object, object]) -> str | None:
+def trace_id_of(request: Request[Any, Any, Any]) -> str | None:
     """Set by the trace-id middleware; unmatched routes never reach it, so fall back to the span."""
     return getattr(request.state, "trace_id", None) or current_trace_id()
 
 
-def error_response(request: Request[object, object, object], status: int, code: str, message: str,
-                   field: str | None = None) -> Response[bytes]:
+def error_response(
+    request: Request[Any, Any, Any], status: int, code: str, message: str, field: str | None = None
+) -> Response[bytes]:
     trace_id = trace_id_of(request)
     body = msgspec.json.encode(ErrorEnvelope(ErrorBody(code, message, field, trace_id)))
     headers = {"X-Trace-Id": trace_id} if trace_id else {}
@@ -79,19 +81,19 @@ def error_response(request: Request[object, object, object], status: int, code: 
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-def domain_error_handler(request: Request[object, object, object], exc: DomainError) -> Response[bytes]:
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
     status = next((s for cls, s in HTTP_STATUS.items() if isinstance(exc, cls)), 500)
     return error_response(request, status, exc.code, exc.message, exc.field)
 
 
-def http_exception_handler(request: Request[object, object, object], exc: HTTPException) -> Response[bytes]:
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     status = exc.status_code
     code = FRAMEWORK_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else f"HTTP_{status}")
     message = exc.detail if status < 500 else "Internal server error"
     return error_response(request, status, code, message)
 
 
-def unexpected_error_handler(request: Request[object, object, object], exc: Exception) -> Response[bytes]:
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return error_response(request, 500, "INTERNAL_ERROR", "Internal server error")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace
 
@@ -15,7 +16,7 @@ _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 def trace_id_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         supplied = dict(scope["headers"]).get(b"x-trace-id", b"").decode("latin-1")

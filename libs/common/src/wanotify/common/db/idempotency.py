@@ -26,7 +26,9 @@ class IdempotencyRepository:
         ).first()
         if row is None:
             return None
-        return StoredResponse(request_hash=row.request_hash, status_code=row.status_code, body=row.response_body)
+        return StoredResponse(
+            request_hash=row.request_hash, status_code=row.status_code, body=row.response_body
+        )
 
     async def put(self, tenant_id: str, key: str, response: StoredResponse) -> bool:
         """False when another request stored this key first (the caller's transaction must roll back)."""

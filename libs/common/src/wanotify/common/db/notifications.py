@@ -19,6 +19,10 @@ from wanotify.common.domain.status import CLAIMABLE, Status
 _n = notifications
 
 
+def _seconds(value: float) -> Any:
+    return func.make_interval(0, 0, 0, 0, 0, 0, float(value))
+
+
 def to_notification(row: Row[Any]) -> Notification:
     return convert(row, Notification)
 
@@ -77,12 +81,15 @@ class NotificationRepository:
                     _n.c.status.in_([s.value for s in CLAIMABLE]),
                     and_(_n.c.status == Status.PROCESSING.value, _n.c.claim_expires_at < func.now()),
                 ),
-                or_(_n.c.next_attempt_at.is_(None), _n.c.next_attempt_at <= func.now() + text("interval '1 second'")),
+                or_(
+                    _n.c.next_attempt_at.is_(None),
+                    _n.c.next_attempt_at <= func.now() + text("interval '1 second'"),
+                ),
             )
             .values(
                 status=Status.PROCESSING.value,
                 attempt=_n.c.attempt + 1,
-                claim_expires_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, claim_seconds),
+                claim_expires_at=func.now() + _seconds(claim_seconds),
                 updated_at=func.now(),
             )
             .returning(*_n.c)
@@ -100,9 +107,7 @@ class NotificationRepository:
             update(_n)
             .where(_n.c.id == n.id, _n.c.attempt == n.attempt, _n.c.status.notin_([Status.FAILED.value]))
             .values(
-                status=func.coalesce(
-                    func.nullif(_n.c.status, Status.PROCESSING.value), Status.SENT.value
-                ),
+                status=func.coalesce(func.nullif(_n.c.status, Status.PROCESSING.value), Status.SENT.value),
                 whatsapp_message_id=func.coalesce(_n.c.whatsapp_message_id, wamid),
                 sent_at=func.coalesce(_n.c.sent_at, func.now()),
                 claim_expires_at=None,
@@ -138,7 +143,13 @@ class NotificationRepository:
         )
         updated = (await self._conn.execute(stmt)).first() is not None
         await self.log(
-            n.id, "failed", Status.FAILED, source=source, attempt=n.attempt, error_code=code, error_message=message
+            n.id,
+            "failed",
+            Status.FAILED,
+            source=source,
+            attempt=n.attempt,
+            error_code=code,
+            error_message=message,
         )
         return updated
 
@@ -184,8 +195,10 @@ class NotificationRepository:
             row = (
                 await self._conn.execute(
                     select(_n)
-                    .where(_n.c.id == callback_id, or_(_n.c.whatsapp_message_id.is_(None),
-                                                       _n.c.whatsapp_message_id == wamid))
+                    .where(
+                        _n.c.id == callback_id,
+                        or_(_n.c.whatsapp_message_id.is_(None), _n.c.whatsapp_message_id == wamid),
+                    )
                     .with_for_update()
                 )
             ).first()
@@ -217,7 +230,10 @@ class NotificationRepository:
             values["read_at"] = func.coalesce(_n.c.read_at, at)
         if target is Status.FAILED:
             values.update(
-                failed_at=at, error_code=error_code, error_message=error_message, error_retryable=False,
+                failed_at=at,
+                error_code=error_code,
+                error_message=error_message,
+                error_retryable=False,
                 claim_expires_at=None,
             )
         if pricing is not None:
@@ -225,7 +241,8 @@ class NotificationRepository:
         await self._conn.execute(update(_n).where(_n.c.id == n.id).values(**values))
 
     # --- scheduler -------------------------------------------------------------------------
-    async def release_due_scheduled(self, limit: int) -> list[str]:
+    async def release_due_scheduled(self, limit: int) -> list[Notification]:
+        """``scheduled → queued`` for rows now due, stamped as being published (see ``unmark_enqueued``)."""
         due = (
             select(_n.c.id)
             .where(_n.c.status == Status.SCHEDULED.value, _n.c.next_attempt_at <= func.now())
@@ -238,34 +255,51 @@ class NotificationRepository:
             await self._conn.execute(
                 update(_n)
                 .where(_n.c.id.in_(due))
-                .values(status=Status.QUEUED.value, enqueued_at=None, updated_at=func.now())
-                .returning(_n.c.id)
+                .values(status=Status.QUEUED.value, enqueued_at=func.now(), updated_at=func.now())
+                .returning(*_n.c)
             )
         ).all()
-        ids = [r.id for r in rows]
+        released = [to_notification(r) for r in rows]
         await self.log_many(
-            [{"notification_id": i, "event": "released", "status": "queued", "source": "scheduler"} for i in ids]
+            [
+                {"notification_id": n.id, "event": "released", "status": "queued", "source": "scheduler"}
+                for n in released
+            ]
         )
-        return ids
+        return released
 
-    async def lock_unpublished(self, *, grace_seconds: float, horizon_seconds: int, limit: int) -> list[Notification]:
-        """Queued rows no queue message exists for (publish failed, or a retry not yet published)."""
-        stmt = (
-            select(_n)
+    async def claim_unpublished(
+        self, *, grace_seconds: float, horizon_seconds: float, limit: int
+    ) -> list[Notification]:
+        """Queued rows with no queue message (a failed publish, or a retry due within the horizon),
+        stamped ``enqueued_at`` in the same statement so two relays never take the same row."""
+        pending = (
+            select(_n.c.id)
             .where(
                 _n.c.enqueued_at.is_(None),
                 _n.c.status.in_([Status.QUEUED.value, Status.RATE_LIMITED.value]),
-                _n.c.updated_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, grace_seconds),
+                _n.c.updated_at < func.now() - _seconds(grace_seconds),
                 or_(
                     _n.c.next_attempt_at.is_(None),
-                    _n.c.next_attempt_at <= func.now() + func.make_interval(0, 0, 0, 0, 0, 0, horizon_seconds),
+                    _n.c.next_attempt_at <= func.now() + _seconds(horizon_seconds),
                 ),
             )
             .order_by(_n.c.next_attempt_at.nulls_first(), _n.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .scalar_subquery()
         )
-        return [to_notification(r) for r in (await self._conn.execute(stmt)).all()]
+        rows = (
+            await self._conn.execute(
+                update(_n).where(_n.c.id.in_(pending)).values(enqueued_at=func.now()).returning(*_n.c)
+            )
+        ).all()
+        return [to_notification(r) for r in rows]
+
+    async def unmark_enqueued(self, ids: Sequence[str]) -> None:
+        """Publishing failed for these: leave them to the next relay pass."""
+        if ids:
+            await self._conn.execute(update(_n).where(_n.c.id.in_(ids)).values(enqueued_at=None))
 
     async def requeue_stale_claims(self, *, older_than_seconds: float, limit: int) -> list[str]:
         """`processing` rows whose claim lapsed long ago and whose queue message is gone."""
@@ -273,7 +307,7 @@ class NotificationRepository:
             select(_n.c.id)
             .where(
                 _n.c.status == Status.PROCESSING.value,
-                _n.c.claim_expires_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds),
+                _n.c.claim_expires_at < func.now() - _seconds(older_than_seconds),
             )
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -283,13 +317,18 @@ class NotificationRepository:
             await self._conn.execute(
                 update(_n)
                 .where(_n.c.id.in_(stale))
-                .values(status=Status.QUEUED.value, enqueued_at=None, claim_expires_at=None, updated_at=func.now())
+                .values(
+                    status=Status.QUEUED.value, enqueued_at=None, claim_expires_at=None, updated_at=func.now()
+                )
                 .returning(_n.c.id)
             )
         ).all()
         ids = [r.id for r in rows]
         await self.log_many(
-            [{"notification_id": i, "event": "claim_expired", "status": "queued", "source": "scheduler"} for i in ids]
+            [
+                {"notification_id": i, "event": "claim_expired", "status": "queued", "source": "scheduler"}
+                for i in ids
+            ]
         )
         return ids
 
@@ -328,7 +367,9 @@ class NotificationRepository:
             await self._conn.execute(insert(delivery_log), rows)
 
     async def history(self, notification_id: str) -> list[dict[str, Any]]:
-        stmt = select(delivery_log).where(delivery_log.c.notification_id == notification_id).order_by(
-            delivery_log.c.id
+        stmt = (
+            select(delivery_log)
+            .where(delivery_log.c.notification_id == notification_id)
+            .order_by(delivery_log.c.id)
         )
         return [row_dict(r) for r in (await self._conn.execute(stmt)).all()]

@@ -117,14 +117,22 @@ notifications = Table(
         "status IN ('scheduled','queued','rate_limited','processing','sent','delivered','read','failed')",
         name="status_known",
     ),
-    Index("ix_notifications_wamid", "whatsapp_message_id", unique=True,
-          postgresql_where=text("whatsapp_message_id IS NOT NULL")),
+    Index(
+        "ix_notifications_wamid",
+        "whatsapp_message_id",
+        unique=True,
+        postgresql_where=text("whatsapp_message_id IS NOT NULL"),
+    ),
     Index("ix_notifications_tenant_created", "tenant_id", text("created_at DESC")),
     # Due work: unpublished rows by the time they become due (scheduler, outbox relay).
-    Index("ix_notifications_due", "next_attempt_at",
-          postgresql_where=text("enqueued_at IS NULL AND status IN ('scheduled','queued','rate_limited')")),
-    Index("ix_notifications_stale_claims", "claim_expires_at",
-          postgresql_where=text("status = 'processing'")),
+    Index(
+        "ix_notifications_due",
+        "next_attempt_at",
+        postgresql_where=text("enqueued_at IS NULL AND status IN ('scheduled','queued','rate_limited')"),
+    ),
+    Index(
+        "ix_notifications_stale_claims", "claim_expires_at", postgresql_where=text("status = 'processing'")
+    ),
 )
 
 delivery_log = Table(

@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-import msgspec
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -83,7 +82,9 @@ class TenantRepository:
         return Principal(tenant_id=row.tenant_id, key_id=row.id, scopes=frozenset(row.scopes))
 
     async def revoke_key(self, key_id: str) -> None:
-        await self._conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=func.now()))
+        await self._conn.execute(
+            update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=func.now())
+        )
 
 
 class SenderRepository:

@@ -37,7 +37,9 @@ class MetaClient:
         self._base = f"{settings.graph_base_url}/{settings.graph_version}"
         self._http = http
 
-    async def send_message(self, phone_number_id: str, access_token: str, payload: dict[str, Any]) -> SendResult:
+    async def send_message(
+        self, phone_number_id: str, access_token: str, payload: dict[str, Any]
+    ) -> SendResult:
         url = f"{self._base}/{phone_number_id}/messages"
         try:
             response = await self._http.post(
@@ -65,7 +67,9 @@ def _error_from(response: httpx.Response) -> Exception:
         body = msgspec.json.decode(response.content, type=ErrorEnvelope).error
     except (msgspec.DecodeError, msgspec.ValidationError):
         return MetaTransportError(
-            "bad_response", f"Graph API answered HTTP {response.status_code}", http_status=response.status_code
+            "bad_response",
+            f"Graph API answered HTTP {response.status_code}",
+            http_status=response.status_code,
         )
     return MetaApiError(
         body.code,

@@ -11,7 +11,11 @@ def _parameter(param: TemplateParameter) -> dict[str, Any]:
     if param.type == "currency":
         return {
             "type": "currency",
-            "currency": {"fallback_value": param.value, "code": param.code, "amount_1000": amount_1000(param)},
+            "currency": {
+                "fallback_value": param.value,
+                "code": param.code,
+                "amount_1000": amount_1000(param),
+            },
         }
     if param.type == "date_time":
         return {"type": "date_time", "date_time": {"fallback_value": param.value}}
@@ -21,9 +25,7 @@ def _parameter(param: TemplateParameter) -> dict[str, Any]:
 def _template(content: TemplateContent) -> dict[str, Any]:
     template: dict[str, Any] = {"name": content.name, "language": {"code": content.language}}
     if content.parameters:
-        template["components"] = [
-            {"type": "body", "parameters": [_parameter(p) for p in content.parameters]}
-        ]
+        template["components"] = [{"type": "body", "parameters": [_parameter(p) for p in content.parameters]}]
     return template
 
 

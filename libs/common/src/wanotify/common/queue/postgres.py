@@ -46,7 +46,9 @@ _DEPTH = text(
 
 
 class PostgresQueue:
-    def __init__(self, engine: AsyncEngine, name: str, *, visibility_timeout: int, poll_interval: float = 0.1):
+    def __init__(
+        self, engine: AsyncEngine, name: str, *, visibility_timeout: int, poll_interval: float = 0.1
+    ):
         self.name = name
         self._engine = engine
         self._visibility = visibility_timeout

@@ -68,7 +68,9 @@ class SqsQueue:
                 for i, m in enumerate(chunk)
             ]
             try:
-                result = await self._call(self._client.send_message_batch, QueueUrl=self._url, Entries=entries)
+                result = await self._call(
+                    self._client.send_message_batch, QueueUrl=self._url, Entries=entries
+                )
             except QueueError:
                 failed.extend(range(start, start + len(chunk)))
                 continue
@@ -92,7 +94,9 @@ class SqsQueue:
                 message_id=m["MessageId"],
                 body=m["Body"],
                 attributes={
-                    k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items() if "StringValue" in v
+                    k: v["StringValue"]
+                    for k, v in m.get("MessageAttributes", {}).items()
+                    if "StringValue" in v
                 },
                 receipt=m["ReceiptHandle"],
                 receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")),

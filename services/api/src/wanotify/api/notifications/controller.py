@@ -21,7 +21,9 @@ def _require_json(request: Request[Any, Any, Any]) -> None:
         raise UnsupportedMediaType("Content-Type must be application/json", field="Content-Type")
 
 
-async def _context(request: Request[Any, Any, Any], state: AppState, scope: str) -> tuple[RequestContext, bytes]:
+async def _context(
+    request: Request[Any, Any, Any], state: AppState, scope: str
+) -> tuple[RequestContext, bytes]:
     principal = await state.authenticate(request, scope)
     _require_json(request)
     body = await request.body()
@@ -58,7 +60,9 @@ class NotificationController(Controller):
         return _response(await state.notifications.accept_bulk(ctx, body))
 
     @get("/{notification_id:str}")
-    async def read(self, request: Request[Any, Any, Any], state: AppState, notification_id: str) -> NotificationView:
+    async def read(
+        self, request: Request[Any, Any, Any], state: AppState, notification_id: str
+    ) -> NotificationView:
         principal = await state.authenticate(request, "notifications:read")
         service: NotificationService = state.notifications
         return await service.get(principal, notification_id)

@@ -24,7 +24,13 @@ from wanotify.api.notifications.validation import check_request, content_of, dec
 from wanotify.common.clock import iso, utcnow
 from wanotify.common.db.idempotency import StoredResponse
 from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.errors import DomainError, IdempotencyConflict, NoSender, NotFound, ValidationFailed
+from wanotify.common.domain.errors import (
+    DomainError,
+    IdempotencyConflict,
+    NoSender,
+    NotFound,
+    ValidationFailed,
+)
 from wanotify.common.domain.notification import NewNotification, Notification, Principal
 from wanotify.common.domain.status import Status
 from wanotify.common.ids import new_id
@@ -78,7 +84,9 @@ def _created(n: Notification) -> NotificationCreated:
 def view_of(n: Notification) -> NotificationView:
     error = None
     if n.status is Status.FAILED or n.error_code:
-        error = ErrorOut(code=n.error_code or "UNKNOWN", message=n.error_message or "", retryable=n.error_retryable)
+        error = ErrorOut(
+            code=n.error_code or "UNKNOWN", message=n.error_message or "", retryable=n.error_retryable
+        )
     return NotificationView(
         id=n.id,
         event_type=n.event_type,
@@ -113,8 +121,9 @@ class NotificationService:
         self._metrics = metrics
         self._max_attempts = max_attempts
 
-    def _new(self, ctx: RequestContext, req: NotificationIn, sender_id: str, batch_id: str | None,
-             now: datetime) -> NewNotification:
+    def _new(
+        self, ctx: RequestContext, req: NotificationIn, sender_id: str, batch_id: str | None, now: datetime
+    ) -> NewNotification:
         check_request(req)
         content = content_of(req)
         scheduled = req.scheduled_for is not None and req.scheduled_for > now
@@ -156,7 +165,9 @@ class NotificationService:
                     req = decode(raw, NotificationIn, prefix=f"notifications[{index}].")
                     built.items.append(self._new(ctx, req, sender_id, batch_id, now))
                 except DomainError as exc:
-                    built.errors.append(ItemError(index=index, code=exc.code, message=exc.message, field=exc.field))
+                    built.errors.append(
+                        ItemError(index=index, code=exc.code, message=exc.message, field=exc.field)
+                    )
             return built
 
         return await self._accept(ctx, build)
@@ -199,7 +210,8 @@ class NotificationService:
             failed=len(errors),
             errors=errors,
             notifications=[
-                BulkItem(index=i, id=n.id, status=n.status.value) for i, n in zip(indexes, created, strict=True)
+                BulkItem(index=i, id=n.id, status=n.status.value)
+                for i, n in zip(indexes, created, strict=True)
             ],
         )
         return Reply(202, msgspec.json.encode(body))

@@ -23,7 +23,10 @@ _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _FIELD_IN_MESSAGE = re.compile(r"field `(?P<name>[^`]+)`")
 
 _FIELD_CODES = {
-    "recipient.phone_number": ("INVALID_PHONE_NUMBER", "Phone number must be in E.164 format (+ and 2 to 15 digits)"),
+    "recipient.phone_number": (
+        "INVALID_PHONE_NUMBER",
+        "Phone number must be in E.164 format (+ and 2 to 15 digits)",
+    ),
     "template.language": (
         "INVALID_TEMPLATE_LANGUAGE",
         "Template language must be a Meta locale such as en, en_US or pt_BR",
@@ -49,8 +52,9 @@ def decode(body: bytes, type_: type[T], *, prefix: str = "") -> T:
     except msgspec.ValidationError as exc:
         field, message = _field_of(exc)
         code, friendly = _FIELD_CODES.get(field or "", ("VALIDATION_ERROR", message))
-        raise ValidationFailed(friendly, field=f"{prefix}{field}" if field else prefix.rstrip(".") or None,
-                               code=code) from None
+        raise ValidationFailed(
+            friendly, field=f"{prefix}{field}" if field else prefix.rstrip(".") or None, code=code
+        ) from None
     except msgspec.DecodeError as exc:
         raise MalformedJson(f"Request body is not valid JSON: {exc}") from None
 
@@ -67,7 +71,8 @@ def content_of(request: NotificationIn) -> MessageContent:
         if p.type == "currency":
             if p.code is None:
                 raise ValidationFailed(
-                    "Currency parameters need 'code' (ISO 4217, e.g. USD)", field=f"template.parameters[{i}].code"
+                    "Currency parameters need 'code' (ISO 4217, e.g. USD)",
+                    field=f"template.parameters[{i}].code",
                 )
             if p.amount_1000 is None:
                 try:
@@ -83,7 +88,9 @@ def content_of(request: NotificationIn) -> MessageContent:
 
 def check_request(request: NotificationIn) -> None:
     if len(msgspec.json.encode(request.metadata)) > MAX_METADATA_BYTES:
-        raise ValidationFailed(f"metadata must encode to at most {MAX_METADATA_BYTES} bytes", field="metadata")
+        raise ValidationFailed(
+            f"metadata must encode to at most {MAX_METADATA_BYTES} bytes", field="metadata"
+        )
     if request.scheduled_for is not None and request.scheduled_for - utcnow() > MAX_SCHEDULE_AHEAD:
         raise Unprocessable(
             "scheduled_for may be at most 30 days ahead", field="scheduled_for", code="SCHEDULE_TOO_FAR"

@@ -1,0 +1,79 @@
+"""The scheduler's jobs. Each is safe to run on several replicas at once: every claim is a
+conditional update or ``SKIP LOCKED``, so the Lease only saves duplicate work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.notification import Notification
+from wanotify.common.metrics import Metrics
+from wanotify.common.publisher import Publisher
+from wanotify.common.queue.base import MAX_DELAY_SECONDS
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerJobs:
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        publisher: Publisher,
+        metrics: Metrics,
+        *,
+        batch_size: int,
+        outbox_grace_seconds: float,
+        stale_claim_seconds: float,
+    ) -> None:
+        self._uow = uow
+        self._publisher = publisher
+        self._metrics = metrics
+        self._batch = batch_size
+        self._grace = outbox_grace_seconds
+        self._stale = stale_claim_seconds
+
+    async def release_due(self) -> int:
+        """Scheduled notifications whose time has come → queued and published."""
+        async with self._uow() as uow:
+            due = await uow.notifications.release_due_scheduled(self._batch)
+            await uow.commit()
+        await self._publish(due, use_stored_trace=True)
+        self._metrics.scheduled_released.inc(len(due))
+        self._metrics.transitions.labels("queued").inc(len(due))
+        return len(due)
+
+    async def relay_outbox(self) -> int:
+        """Queued notifications without a queue message: publish failed, or a long retry is now near."""
+        async with self._uow() as uow:
+            pending = await uow.notifications.claim_unpublished(
+                grace_seconds=self._grace, horizon_seconds=MAX_DELAY_SECONDS, limit=self._batch
+            )
+            await uow.commit()
+        published = await self._publish(pending, use_stored_trace=True)
+        self._metrics.outbox_republished.inc(published)
+        if pending:
+            log.info("outbox relay published", extra={"count": published, "pending": len(pending)})
+        return published
+
+    async def recover_stale_claims(self) -> int:
+        """`processing` rows whose worker died and whose queue message is gone (e.g. dead-lettered)."""
+        async with self._uow() as uow:
+            ids = await uow.notifications.requeue_stale_claims(
+                older_than_seconds=self._stale, limit=self._batch
+            )
+            await uow.commit()
+        if ids:
+            log.warning("requeued notifications with lapsed claims", extra={"count": len(ids)})
+        return len(ids)
+
+    async def _publish(self, items: Sequence[Notification], *, use_stored_trace: bool) -> int:
+        if not items:
+            return 0
+        published = set(await self._publisher.publish(items, use_stored_trace=use_stored_trace))
+        failed = [n.id for n in items if n.id not in published]
+        if failed:
+            async with self._uow() as uow:
+                await uow.notifications.unmark_enqueued(failed)
+                await uow.commit()
+        return len(published)

@@ -1,0 +1,89 @@
+"""``wa-notify scheduler``: periodic jobs, optionally behind a Lease, plus health/metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from litestar import Litestar
+
+from wanotify.common.config import Settings
+from wanotify.common.db.engine import create_engine
+from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.health import database_check, queue_check, run_checks
+from wanotify.common.http import ops_handlers, serve
+from wanotify.common.lifecycle import sleep_or_stop, stop_on_signals
+from wanotify.common.metrics import Metrics
+from wanotify.common.publisher import Publisher
+from wanotify.common.queue.factory import create_queue
+from wanotify.scheduler.jobs import SchedulerJobs
+from wanotify.scheduler.leader import run_as_leader
+
+log = logging.getLogger(__name__)
+
+STALE_CLAIM_EVERY = 30  # passes
+
+
+async def run_passes(jobs: SchedulerJobs, interval: float, stop: asyncio.Event) -> None:
+    passes = 0
+    while not stop.is_set():
+        try:
+            await jobs.release_due()
+            await jobs.relay_outbox()
+            if passes % STALE_CLAIM_EVERY == 0:
+                await jobs.recover_stale_claims()
+        except Exception:
+            log.exception("scheduler pass failed; retrying next pass")
+        passes += 1
+        await sleep_or_stop(stop, interval)
+
+
+async def serve_scheduler(settings: Settings, stop: asyncio.Event) -> None:
+    metrics = Metrics("scheduler")
+    engine = create_engine(settings.database_url, pool_size=min(settings.database_pool_size, 4))
+    queue = create_queue(settings.queue, engine)
+    jobs = SchedulerJobs(
+        lambda: UnitOfWork(engine),
+        Publisher(queue, engine),
+        metrics,
+        batch_size=settings.scheduler.batch_size,
+        outbox_grace_seconds=settings.scheduler.outbox_grace_seconds,
+        stale_claim_seconds=float(
+            settings.queue.visibility_timeout_seconds * max(settings.queue.max_receives, 1)
+        ),
+    )
+
+    async def health() -> tuple[int, dict[str, Any]]:
+        return await run_checks(
+            settings.version,
+            {"database": database_check(engine), "queue": queue_check(queue, metrics.queue_depth.set)},
+        )
+
+    async def work() -> None:
+        await run_passes(jobs, settings.scheduler.interval_seconds, stop)
+
+    tasks = [
+        asyncio.create_task(
+            run_as_leader(settings.scheduler, work, stop) if settings.scheduler.leader_election else work()
+        )
+    ]
+    if settings.scheduler.http.port:
+        ops = Litestar(route_handlers=ops_handlers(metrics, health), logging_config=None)
+        tasks.append(
+            asyncio.create_task(serve(ops, settings.scheduler.http.host, settings.scheduler.http.port, stop))
+        )
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        await queue.close()
+        await engine.dispose()
+
+
+def run(settings: Settings) -> None:
+    async def main() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await serve_scheduler(settings, stop)
+
+    asyncio.run(main())

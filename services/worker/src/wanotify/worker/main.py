@@ -1,0 +1,79 @@
+"""``wa-notify worker``: the queue consumer plus a small health/metrics server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Litestar
+from redis.asyncio import Redis
+
+from wanotify.common.config import Settings, require
+from wanotify.common.crypto import SecretBox
+from wanotify.common.db.engine import create_engine
+from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.health import database_check, queue_check, redis_check, run_checks
+from wanotify.common.http import ops_handlers, serve
+from wanotify.common.lifecycle import stop_on_signals
+from wanotify.common.meta.client import MetaClient, create_http_client
+from wanotify.common.metrics import Metrics
+from wanotify.common.publisher import Publisher
+from wanotify.common.queue.factory import create_queue
+from wanotify.worker.dispatcher import Dispatcher
+from wanotify.worker.loop import Worker
+
+
+async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
+    metrics = Metrics("worker")
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    queue = create_queue(settings.queue, engine)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    http = create_http_client(settings.meta, max_connections=settings.worker.concurrency)
+    dispatcher = Dispatcher(
+        lambda: UnitOfWork(engine),
+        MetaClient(settings.meta, http),
+        SecretBox(require(settings.encryption_key, "WA_ENCRYPTION_KEY")),
+        Publisher(queue, engine),
+        metrics,
+        claim_seconds=float(settings.queue.visibility_timeout_seconds),
+        max_receives=settings.queue.max_receives,
+    )
+    worker = Worker(
+        queue,
+        dispatcher,
+        metrics,
+        batch_size=settings.worker.batch_size,
+        concurrency=settings.worker.concurrency,
+        wait_seconds=settings.queue.wait_seconds,
+        shutdown_grace=settings.worker.shutdown_grace_seconds,
+    )
+
+    async def health() -> tuple[int, dict[str, Any]]:
+        return await run_checks(
+            settings.version,
+            {"database": database_check(engine), "queue": queue_check(queue, metrics.queue_depth.set)},
+            {"redis": redis_check(redis)},
+        )
+
+    tasks = [asyncio.create_task(worker.run(stop))]
+    if settings.worker.http.port:
+        ops = Litestar(route_handlers=ops_handlers(metrics, health), logging_config=None)
+        tasks.append(
+            asyncio.create_task(serve(ops, settings.worker.http.host, settings.worker.http.port, stop))
+        )
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        await queue.close()
+        await http.aclose()
+        await redis.aclose()
+        await engine.dispose()
+
+
+def run(settings: Settings) -> None:
+    async def main() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await serve_worker(settings, stop)
+
+    asyncio.run(main())
