@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import msgspec
@@ -23,6 +24,7 @@ from wanotify.common.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from wanotify.api.tracing import SANE_TRACE_ID
 from wanotify.common.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -65,9 +67,15 @@ class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody
 
 
-def trace_id_of(request: Request[Any, Any, Any]) -> str | None:
+def trace_id_of(request: Request[Any, Any, Any]) -> str:
     """Set by the trace-id middleware; unmatched routes never reach it, so fall back to the span."""
-    return getattr(request.state, "trace_id", None) or current_trace_id()
+    supplied = request.headers.get("x-trace-id", "")
+    return (
+        getattr(request.state, "trace_id", None)
+        or (supplied if SANE_TRACE_ID.match(supplied) else None)
+        or current_trace_id()
+        or os.urandom(16).hex()
+    )
 
 
 def error_response(

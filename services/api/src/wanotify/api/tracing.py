@@ -11,7 +11,7 @@ from opentelemetry import trace
 
 from wanotify.common.telemetry import current_trace_id
 
-_SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+SANE_TRACE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def trace_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -20,7 +20,7 @@ def trace_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         supplied = dict(scope["headers"]).get(b"x-trace-id", b"").decode("latin-1")
-        trace_id = supplied if _SANE.match(supplied) else (current_trace_id() or os.urandom(16).hex())
+        trace_id = supplied if SANE_TRACE_ID.match(supplied) else (current_trace_id() or os.urandom(16).hex())
         if supplied:
             trace.get_current_span().set_attribute("wanotify.client_trace_id", supplied[:128])
         scope.setdefault("state", {})["trace_id"] = trace_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.params import FromPath
 
 from wanotify.api.notifications.schemas import NotificationView
 from wanotify.api.notifications.service import NotificationService, Reply, RequestContext, request_hash
@@ -61,7 +62,7 @@ class NotificationController(Controller):
 
     @get("/{notification_id:str}")
     async def read(
-        self, request: Request[Any, Any, Any], state: AppState, notification_id: str
+        self, request: Request[Any, Any, Any], state: AppState, notification_id: FromPath[str]
     ) -> NotificationView:
         principal = await state.authenticate(request, "notifications:read")
         service: NotificationService = state.notifications

@@ -1,0 +1,62 @@
+"""A small PromQL scanner: which metric names does an expression read? Enough for our own rules/dashboards."""
+
+from __future__ import annotations
+
+import re
+
+# The metrics the services export (see docs/deploy.md and the services' metrics modules).
+KNOWN_METRICS = frozenset(
+    {
+        "wanotify_http_requests_total",
+        "wanotify_http_request_duration_seconds_bucket",
+        "wanotify_notifications_accepted_total",
+        "wanotify_sends_total",
+        "wanotify_meta_request_duration_seconds_bucket",
+        "wanotify_notification_transitions_total",
+        "wanotify_queue_depth",
+        "wanotify_webhook_events_total",
+        "wanotify_webhook_signature_failures_total",
+        "wanotify_outbox_republished_total",
+        "wanotify_scheduled_released_total",
+        "wanotify_accept_to_sent_seconds_bucket",
+    }
+)
+
+_STRINGS = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`')
+_MATCHERS = re.compile(r"\{[^{}]*\}")
+_RANGES = re.compile(r"\[[^\]]*\]")
+_GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
+_IDENT = re.compile(r"(?<![A-Za-z0-9_.:$])[A-Za-z_:][A-Za-z0-9_:]*")
+_KEYWORDS = frozenset(
+    {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right"}
+)
+_NUMBERS = frozenset({"inf", "nan"})
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric (or recording rule) names an expression selects; function names and labels are skipped."""
+    text = _STRINGS.sub('""', expr)
+    text = _MATCHERS.sub(" ", text)
+    text = _RANGES.sub(" ", text)
+    text = _GROUPING.sub(" ", text)
+    names: set[str] = set()
+    for match in _IDENT.finditer(text):
+        word = match.group(0)
+        if text[match.end() :].lstrip().startswith("("):
+            continue  # a function or an aggregation
+        if word.lower() in _KEYWORDS or word.lower() in _NUMBERS:
+            continue
+        names.add(word)
+    return names
+
+
+def balanced(expr: str) -> bool:
+    """Brackets balance outside string literals."""
+    pairs = {")": "(", "]": "[", "}": "{"}
+    stack: list[str] = []
+    for char in _STRINGS.sub('""', expr):
+        if char in "([{":
+            stack.append(char)
+        elif char in pairs and (not stack or stack.pop() != pairs[char]):
+            return False
+    return not stack

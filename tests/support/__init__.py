@@ -1,0 +1,1 @@
+"""Test support: real servers (local or embedded), processes, waits."""
