@@ -60,6 +60,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("API_HOST", "127.0.0.1", "Ingest API bind address."),
     EnvVar("API_PORT", "8080", "Ingest API port."),
     EnvVar("API_MAX_BODY_BYTES", "1048576", "Largest accepted request body (413 above)."),
+    EnvVar(
+        "API_KEY_CACHE_SECONDS",
+        "10",
+        "How long a verified API key (and a tenant's default sender) is cached in-process; a revoked key works at most this long. 0 disables.",
+    ),
     EnvVar("RECEIVER_HOST", "127.0.0.1", "Webhook receiver bind address."),
     EnvVar("RECEIVER_PORT", "8081", "Webhook receiver port."),
     EnvVar("WORKER_HOST", "127.0.0.1", "Worker health/metrics bind address."),
@@ -156,6 +161,7 @@ class Settings(msgspec.Struct, frozen=True):
     meta: MetaSettings
     api: HttpSettings
     api_max_body_bytes: int
+    api_key_cache_seconds: float
     receiver: HttpSettings
     worker: WorkerSettings
     scheduler: SchedulerSettings
@@ -233,6 +239,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ),
         api=e.http("API"),
         api_max_body_bytes=e.integer("API_MAX_BODY_BYTES"),
+        api_key_cache_seconds=e.number("API_KEY_CACHE_SECONDS"),
         receiver=e.http("RECEIVER"),
         worker=WorkerSettings(
             http=e.http("WORKER"),

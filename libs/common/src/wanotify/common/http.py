@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 import uvicorn
@@ -12,6 +13,7 @@ from litestar import Litestar, Response, get
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from wanotify.common.lifecycle import stop_on_signals
 from wanotify.common.metrics import Metrics
 
 
@@ -66,8 +68,16 @@ def ops_handlers(metrics: Metrics, health: Callable[[], Awaitable[tuple[int, dic
     return [livez, health_handler, metrics_handler]
 
 
-async def serve(app: Litestar | ASGIApp, host: str, port: int, stop: asyncio.Event | None = None) -> None:
-    """Run uvicorn inside the current loop; setting ``stop`` shuts it down gracefully."""
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the process's stop event decides when to exit."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def serve(app: Litestar | ASGIApp, host: str, port: int, stop: asyncio.Event) -> None:
+    """Run uvicorn inside the current loop until ``stop`` is set, then shut down gracefully."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -77,13 +87,23 @@ async def serve(app: Litestar | ASGIApp, host: str, port: int, stop: asyncio.Eve
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
-    if stop is None:
-        await server.serve()
-        return
+    server = _Server(config)
     task = asyncio.create_task(server.serve())
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stopper.cancel()
     await task
+    if not server.started:
+        raise RuntimeError(f"could not serve on {host}:{port}")
+
+
+def serve_until_signalled(app: Litestar | ASGIApp, host: str, port: int) -> None:
+    """``wa-notify api|receiver``: serve until SIGTERM or SIGINT, exit 0 after a graceful shutdown."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await serve(app, host, port, stop)
+
+    asyncio.run(main())

@@ -10,7 +10,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-_PHONE = re.compile(r"(?<![\w.])\+?(\d{4})(\d{3,8})(\d{3})(?!\d)")
+_PHONE = re.compile(r"(?<![\w.])\+?(\d{4})(\d{3,8})(\d{3})(?!\w)")
 _SECRET_KEYS = ("token", "secret", "password", "authorization", "api_key", "key_hash")
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 

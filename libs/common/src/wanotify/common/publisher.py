@@ -11,12 +11,13 @@ import logging
 from collections.abc import Sequence
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wanotify.common.clock import utcnow
 from wanotify.common.db.notifications import NotificationRepository
 from wanotify.common.domain.notification import Notification
 from wanotify.common.queue.base import OutgoingMessage, Queue, QueueError, clamp_delay
+from wanotify.common.queue.postgres import PostgresQueue
 from wanotify.common.telemetry import carrier_from_current
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,16 @@ class Publisher:
     def __init__(self, queue: Queue, engine: AsyncEngine) -> None:
         self._queue = queue
         self._engine = engine
+
+    async def publish_in(self, conn: AsyncConnection, items: Sequence[Notification]) -> bool:
+        """With the PostgreSQL queue, enqueue in the caller's transaction (a true transactional outbox)
+        and return True; with SQS return False: the caller publishes after its commit."""
+        if not isinstance(self._queue, PostgresQueue):
+            return False
+        if items:
+            await self._queue.send_batch_in(conn, [_message(n, use_stored_trace=False) for n in items])
+            await NotificationRepository(conn).mark_enqueued([n.id for n in items])
+        return True
 
     async def publish(self, items: Sequence[Notification], *, use_stored_trace: bool = False) -> list[str]:
         """Send one message per notification and stamp ``enqueued_at``; returns the ids published."""

@@ -59,9 +59,13 @@ def create_app(settings: Settings) -> Litestar:
 
         state: Any = app.state
         state.notifications = NotificationService(
-            uow, Publisher(queue, engine), metrics, max_attempts=settings.worker.max_attempts
+            uow,
+            Publisher(queue, engine),
+            metrics,
+            max_attempts=settings.worker.max_attempts,
+            cache_seconds=settings.api_key_cache_seconds,
         )
-        state.authenticate = Authenticator(uow)
+        state.authenticate = Authenticator(uow, cache_seconds=settings.api_key_cache_seconds)
 
         async def check() -> tuple[int, dict[str, Any]]:
             return await run_checks(

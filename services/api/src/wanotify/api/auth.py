@@ -7,6 +7,8 @@ from typing import Any
 
 from litestar import Request
 
+from wanotify.common.cache import TtlCache
+from wanotify.common.db.tenants import hash_key
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.errors import Forbidden, Unauthorized
 from wanotify.common.domain.notification import Principal
@@ -21,13 +23,19 @@ def bearer_token(request: Request[Any, Any, Any]) -> str:
 
 
 class Authenticator:
-    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], *, cache_seconds: float = 10.0) -> None:
         self._uow = uow
+        self._cache: TtlCache[str, Principal] = TtlCache(cache_seconds)
 
     async def __call__(self, request: Request[Any, Any, Any], scope: str) -> Principal:
         token = bearer_token(request)
-        async with self._uow() as uow:
-            principal = await uow.tenants.principal_for_key(token)
+        digest = hash_key(token)
+        principal = self._cache.get(digest)
+        if principal is None:
+            async with self._uow() as uow:
+                principal = await uow.tenants.principal_for_key(token)
+            if principal is not None:
+                self._cache.put(digest, principal)
         if principal is None:
             raise Unauthorized("Invalid, expired or revoked API key")
         if scope not in principal.scopes:

@@ -10,6 +10,7 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 
+from wanotify.api.tracing import SANE_TRACE_ID
 from wanotify.common.domain.errors import (
     DependencyUnavailable,
     DomainError,
@@ -24,7 +25,6 @@ from wanotify.common.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from wanotify.api.tracing import SANE_TRACE_ID
 from wanotify.common.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)

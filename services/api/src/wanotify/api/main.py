@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from wanotify.api.app import create_app
 from wanotify.common.config import Settings
-from wanotify.common.http import serve
+from wanotify.common.http import serve_until_signalled
 
 
 def run(settings: Settings) -> None:
-    asyncio.run(serve(create_app(settings), settings.api.host, settings.api.port))
+    serve_until_signalled(create_app(settings), settings.api.host, settings.api.port)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from wanotify.common.config import Settings
-from wanotify.common.http import serve
+from wanotify.common.http import serve_until_signalled
 from wanotify.receiver.app import create_app
 
 
 def run(settings: Settings) -> None:
-    asyncio.run(serve(create_app(settings), settings.receiver.host, settings.receiver.port))
+    serve_until_signalled(create_app(settings), settings.receiver.host, settings.receiver.port)

@@ -173,7 +173,7 @@ queue_messages = Table(
     Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     _ts("visible_at", nullable=False, default_now=True),
     Column("receive_count", Integer, nullable=False, server_default=text("0")),
-    Column("receipt", String(36)),
+    Column("receipt", Text),
     _ts("created_at", nullable=False, default_now=True),
     Index("ix_queue_messages_visible", "queue", "visible_at", "id"),
 )

@@ -31,6 +31,11 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self._conn)
         return self
 
+    @property
+    def connection(self) -> AsyncConnection:
+        assert self._conn is not None
+        return self._conn
+
     async def commit(self) -> None:
         assert self._tx is not None
         await self._tx.commit()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wanotify.common.queue.base import (
     MAX_DELAY_SECONDS,
@@ -55,8 +55,17 @@ class PostgresQueue:
         self._poll = poll_interval
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[int]:
+        try:
+            async with self._engine.begin() as conn:
+                await self.send_batch_in(conn, messages)
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise QueueError(str(exc)) from exc
+        return []
+
+    async def send_batch_in(self, conn: AsyncConnection, messages: Sequence[OutgoingMessage]) -> None:
+        """Enqueue inside the caller's transaction: the message exists exactly when the row does."""
         if not messages:
-            return []
+            return
         rows = [
             {
                 "queue": self.name,
@@ -70,12 +79,7 @@ class PostgresQueue:
             "INSERT INTO queue_messages (queue, body, attributes, visible_at) "
             "VALUES (:queue, :body, CAST(:attributes AS jsonb), now() + make_interval(secs => :delay))"
         )
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(stmt, rows)
-        except (OperationalError, DBAPIError, OSError) as exc:
-            raise QueueError(str(exc)) from exc
-        return []
+        await conn.execute(stmt, rows)
 
     async def receive(self, max_messages: int, wait_seconds: float) -> list[ReceivedMessage]:
         loop = asyncio.get_running_loop()

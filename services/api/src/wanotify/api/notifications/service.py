@@ -21,6 +21,7 @@ from wanotify.api.notifications.schemas import (
     NotificationView,
 )
 from wanotify.api.notifications.validation import check_request, content_of, decode
+from wanotify.common.cache import TtlCache
 from wanotify.common.clock import iso, utcnow
 from wanotify.common.db.idempotency import StoredResponse
 from wanotify.common.db.uow import UnitOfWork
@@ -115,11 +116,13 @@ class NotificationService:
         metrics: Metrics,
         *,
         max_attempts: int,
+        cache_seconds: float = 10.0,
     ) -> None:
         self._uow = uow
         self._publisher = publisher
         self._metrics = metrics
         self._max_attempts = max_attempts
+        self._senders: TtlCache[str, str] = TtlCache(cache_seconds)
 
     def _new(
         self, ctx: RequestContext, req: NotificationIn, sender_id: str, batch_id: str | None, now: datetime
@@ -180,10 +183,8 @@ class NotificationService:
                 stored = await uow.idempotency.get(tenant_id, ctx.idempotency_key)
                 if stored is not None:
                     return self._replay(stored, ctx)
-            sender = await uow.senders.default_for(tenant_id)
-            if sender is None:
-                raise NoSender("This tenant has no WhatsApp sender configured")
-            built = build(sender.id, utcnow())
+            sender_id = await self._default_sender(uow, tenant_id)
+            built = build(sender_id, utcnow())
             created = await uow.notifications.add_many(built.items)
             reply = self._reply(created, built)
             if ctx.idempotency_key:
@@ -191,11 +192,24 @@ class NotificationService:
                 if not await uow.idempotency.put(tenant_id, ctx.idempotency_key, stored_new):
                     await uow.rollback()
                     return await self._replay_after_race(ctx)
+            due = [n for n in created if n.status is Status.QUEUED]
+            published = await self._publisher.publish_in(uow.connection, due)
             await uow.commit()
         for n in created:
             self._metrics.accepted.labels(n.priority).inc()
-        await self._publisher.publish([n for n in created if n.status is Status.QUEUED])
+        if not published:
+            await self._publisher.publish(due)
         return reply
+
+    async def _default_sender(self, uow: UnitOfWork, tenant_id: str) -> str:
+        cached = self._senders.get(tenant_id)
+        if cached is not None:
+            return cached
+        sender = await uow.senders.default_for(tenant_id)
+        if sender is None:
+            raise NoSender("This tenant has no WhatsApp sender configured")
+        self._senders.put(tenant_id, sender.id)
+        return sender.id
 
     def _reply(self, created: list[Notification], built: Built) -> Reply:
         if built.bulk is None:

@@ -52,11 +52,20 @@ def decode(body: bytes, type_: type[T], *, prefix: str = "") -> T:
     except msgspec.ValidationError as exc:
         field, message = _field_of(exc)
         code, friendly = _FIELD_CODES.get(field or "", ("VALIDATION_ERROR", message))
+        if "missing required" in message:
+            friendly = f"{field} is required"
         raise ValidationFailed(
             friendly, field=f"{prefix}{field}" if field else prefix.rstrip(".") or None, code=code
         ) from None
     except msgspec.DecodeError as exc:
         raise MalformedJson(f"Request body is not valid JSON: {exc}") from None
+
+
+def _is_amount(value: str) -> bool:
+    try:
+        return Decimal(value).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def content_of(request: NotificationIn) -> MessageContent:
@@ -74,14 +83,11 @@ def content_of(request: NotificationIn) -> MessageContent:
                     "Currency parameters need 'code' (ISO 4217, e.g. USD)",
                     field=f"template.parameters[{i}].code",
                 )
-            if p.amount_1000 is None:
-                try:
-                    Decimal(p.value)
-                except InvalidOperation:
-                    raise ValidationFailed(
-                        "Currency value must be a decimal amount such as 99.99, or give amount_1000",
-                        field=f"template.parameters[{i}].value",
-                    ) from None
+            if p.amount_1000 is None and not _is_amount(p.value):
+                raise ValidationFailed(
+                    "Currency value must be a decimal amount such as 99.99, or give amount_1000",
+                    field=f"template.parameters[{i}].value",
+                )
         params.append(TemplateParameter(type=p.type, value=p.value, code=p.code, amount_1000=p.amount_1000))
     return TemplateContent(name=request.template.name, language=request.template.language, parameters=params)
 

@@ -32,7 +32,7 @@ def upgrade() -> None:
         ),
         sa.Column("visible_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("receive_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("receipt", sa.String(length=36), nullable=True),
+        sa.Column("receipt", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_queue_messages")),
     )

@@ -1,0 +1,84 @@
+"""Sandbox settings: parsed once from the environment into a frozen struct."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import msgspec
+
+WindowErrorMode = Literal["async", "sync"]
+
+DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8081/webhooks/whatsapp"
+
+
+class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
+    app_secret: str
+    host: str = "127.0.0.1"
+    port: int = 8090
+    webhook_url: str = DEFAULT_WEBHOOK_URL
+    sent_delay_seconds: float = 0.2
+    delivered_delay_seconds: float = 0.4
+    read_delay_seconds: float = 0.6
+    webhook_max_attempts: int = 6
+    webhook_retry_base_seconds: float = 0.5
+    webhook_timeout_seconds: float = 5.0
+    window_error_mode: WindowErrorMode = "async"
+    seed_file: str = ""
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _window_mode(env: Mapping[str, str]) -> WindowErrorMode:
+    raw = env.get("SANDBOX_WINDOW_ERROR_MODE", "").strip().lower() or "async"
+    if raw == "async":
+        return "async"
+    if raw == "sync":
+        return "sync"
+    raise ValueError(f"SANDBOX_WINDOW_ERROR_MODE must be 'async' or 'sync', got {raw!r}")
+
+
+def load_sandbox_settings(env: Mapping[str, str]) -> SandboxSettings:
+    """Read the sandbox settings from environment variables (raises ValueError when invalid)."""
+    webhook_url = env.get("SANDBOX_WEBHOOK_URL", DEFAULT_WEBHOOK_URL).strip()
+    app_secret = env.get("META_APP_SECRET", "")
+    if webhook_url and not app_secret:
+        raise ValueError("META_APP_SECRET is required to sign webhooks (or set SANDBOX_WEBHOOK_URL='')")
+    return SandboxSettings(
+        host=env.get("SANDBOX_HOST", "").strip() or "127.0.0.1",
+        port=_int(env, "SANDBOX_PORT", 8090, minimum=0),
+        app_secret=app_secret,
+        webhook_url=webhook_url,
+        sent_delay_seconds=_float(env, "SANDBOX_SENT_DELAY_SECONDS", 0.2),
+        delivered_delay_seconds=_float(env, "SANDBOX_DELIVERED_DELAY_SECONDS", 0.4),
+        read_delay_seconds=_float(env, "SANDBOX_READ_DELAY_SECONDS", 0.6),
+        webhook_max_attempts=_int(env, "SANDBOX_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1),
+        webhook_retry_base_seconds=_float(env, "SANDBOX_WEBHOOK_RETRY_BASE_SECONDS", 0.5),
+        webhook_timeout_seconds=_float(env, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", 5.0),
+        window_error_mode=_window_mode(env),
+        seed_file=env.get("SANDBOX_SEED_FILE", "").strip(),
+    )

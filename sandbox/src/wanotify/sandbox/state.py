@@ -1,0 +1,79 @@
+"""The sandbox's in-memory state: configuration (phone numbers, templates) and what happened."""
+
+from __future__ import annotations
+
+import msgspec
+
+from wanotify.sandbox.catalog import Seed
+from wanotify.sandbox.models import Fault, MessageRecord, PhoneNumber, Template, WebhookAttempt
+
+WINDOW_SECONDS = 24 * 3600
+
+
+class SandboxState:
+    def __init__(self) -> None:
+        self.phone_numbers: dict[str, PhoneNumber] = {}
+        self.templates: dict[str, list[Template]] = {}
+        self.messages: list[MessageRecord] = []
+        self.webhooks: list[WebhookAttempt] = []
+        self.faults: list[Fault] = []
+        self.last_inbound: dict[tuple[str, str], float] = {}
+
+    def apply_seed(self, seed: Seed) -> None:
+        for phone in seed.phone_numbers:
+            self.add_phone_number(phone)
+        for waba_id, template in seed.templates:
+            self.add_template(waba_id, template)
+
+    def add_phone_number(self, phone: PhoneNumber) -> None:
+        self.phone_numbers[phone.phone_number_id] = phone
+
+    def add_template(self, waba_id: str, template: Template) -> Template:
+        """Add a template; one with the same name and language is replaced, keeping its id."""
+        existing = self.templates.setdefault(waba_id, [])
+        for index, old in enumerate(existing):
+            if old.name == template.name and old.language == template.language:
+                kept = msgspec.structs.replace(template, id=old.id)
+                existing[index] = kept
+                return kept
+        existing.append(template)
+        return template
+
+    def templates_of(self, waba_id: str) -> list[Template]:
+        return list(self.templates.get(waba_id, []))
+
+    def tokens_of_waba(self, waba_id: str) -> set[str]:
+        return {p.access_token for p in self.phone_numbers.values() if p.waba_id == waba_id}
+
+    def known_token(self, token: str) -> bool:
+        return any(p.access_token == token for p in self.phone_numbers.values())
+
+    def add_fault(self, fault: Fault) -> None:
+        self.faults.append(fault)
+
+    def take_fault(self, wa_id: str) -> Fault | None:
+        """The first fault that applies to this recipient, counting one use of it."""
+        for fault in self.faults:
+            if fault.wa_id is not None and fault.wa_id != wa_id:
+                continue
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+            return fault
+        return None
+
+    def open_window(self, phone_number_id: str, wa_id: str, at: float) -> None:
+        key = (phone_number_id, wa_id)
+        self.last_inbound[key] = max(at, self.last_inbound.get(key, at))
+
+    def window_open(self, phone_number_id: str, wa_id: str, now: float) -> bool:
+        last = self.last_inbound.get((phone_number_id, wa_id))
+        return last is not None and now - last < WINDOW_SECONDS
+
+    def reset(self) -> None:
+        """Forget logs, faults and windows; phone numbers and templates stay."""
+        self.messages.clear()
+        self.webhooks.clear()
+        self.faults.clear()
+        self.last_inbound.clear()
