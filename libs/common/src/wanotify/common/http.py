@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 import uvicorn
@@ -13,6 +13,7 @@ from litestar import Litestar, Response, get
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from wanotify.common.config import HttpSettings
 from wanotify.common.lifecycle import stop_on_signals
 from wanotify.common.metrics import Metrics
 
@@ -98,12 +99,33 @@ async def serve(app: Litestar | ASGIApp, host: str, port: int, stop: asyncio.Eve
         raise RuntimeError(f"could not serve on {host}:{port}")
 
 
-def serve_until_signalled(app: Litestar | ASGIApp, host: str, port: int) -> None:
-    """``wa-notify api|receiver``: serve until SIGTERM or SIGINT, exit 0 after a graceful shutdown."""
+async def run_with_ops(
+    main: Coroutine[Any, Any, None],
+    http: HttpSettings,
+    metrics: Metrics,
+    health: Callable[[], Awaitable[tuple[int, dict[str, Any]]]],
+    stop: asyncio.Event,
+) -> None:
+    """A background service (worker, scheduler) next to its small ``/livez``, ``/health``, ``/metrics``
+    server; port 0 runs without it."""
+    tasks = [asyncio.create_task(main)]
+    if http.port:
+        ops = Litestar(route_handlers=ops_handlers(metrics, health), logging_config=None)
+        tasks.append(asyncio.create_task(serve(ops, http.host, http.port, stop)))
+    await asyncio.gather(*tasks)
+
+
+def run_until_signalled(service: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+    """Run ``service(stop)`` where SIGTERM or SIGINT sets ``stop``."""
 
     async def main() -> None:
         stop = asyncio.Event()
         stop_on_signals(stop)
-        await serve(app, host, port, stop)
+        await service(stop)
 
     asyncio.run(main())
+
+
+def serve_until_signalled(app: Litestar | ASGIApp, host: str, port: int) -> None:
+    """``wa-notify api|receiver``: serve until SIGTERM or SIGINT, exit 0 after a graceful shutdown."""
+    run_until_signalled(lambda stop: serve(app, host, port, stop))

@@ -6,14 +6,12 @@ import asyncio
 import logging
 from typing import Any
 
-from litestar import Litestar
-
 from wanotify.common.config import Settings
 from wanotify.common.db.engine import create_engine
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.health import database_check, queue_check, run_checks
-from wanotify.common.http import ops_handlers, serve
-from wanotify.common.lifecycle import sleep_or_stop, stop_on_signals
+from wanotify.common.http import run_until_signalled, run_with_ops
+from wanotify.common.lifecycle import sleep_or_stop
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
@@ -63,27 +61,13 @@ async def serve_scheduler(settings: Settings, stop: asyncio.Event) -> None:
     async def work() -> None:
         await run_passes(jobs, settings.scheduler.interval_seconds, stop)
 
-    tasks = [
-        asyncio.create_task(
-            run_as_leader(settings.scheduler, work, stop) if settings.scheduler.leader_election else work()
-        )
-    ]
-    if settings.scheduler.http.port:
-        ops = Litestar(route_handlers=ops_handlers(metrics, health), logging_config=None)
-        tasks.append(
-            asyncio.create_task(serve(ops, settings.scheduler.http.host, settings.scheduler.http.port, stop))
-        )
+    main = run_as_leader(settings.scheduler, work, stop) if settings.scheduler.leader_election else work()
     try:
-        await asyncio.gather(*tasks)
+        await run_with_ops(main, settings.scheduler.http, metrics, health, stop)
     finally:
         await queue.close()
         await engine.dispose()
 
 
 def run(settings: Settings) -> None:
-    async def main() -> None:
-        stop = asyncio.Event()
-        stop_on_signals(stop)
-        await serve_scheduler(settings, stop)
-
-    asyncio.run(main())
+    run_until_signalled(lambda stop: serve_scheduler(settings, stop))

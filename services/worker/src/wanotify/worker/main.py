@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from litestar import Litestar
 from redis.asyncio import Redis
 
 from wanotify.common.config import Settings, require
@@ -13,8 +12,7 @@ from wanotify.common.crypto import SecretBox
 from wanotify.common.db.engine import create_engine
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.health import database_check, queue_check, redis_check, run_checks
-from wanotify.common.http import ops_handlers, serve
-from wanotify.common.lifecycle import stop_on_signals
+from wanotify.common.http import run_until_signalled, run_with_ops
 from wanotify.common.meta.client import MetaClient, create_http_client
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher
@@ -55,14 +53,8 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
             {"redis": redis_check(redis)},
         )
 
-    tasks = [asyncio.create_task(worker.run(stop))]
-    if settings.worker.http.port:
-        ops = Litestar(route_handlers=ops_handlers(metrics, health), logging_config=None)
-        tasks.append(
-            asyncio.create_task(serve(ops, settings.worker.http.host, settings.worker.http.port, stop))
-        )
     try:
-        await asyncio.gather(*tasks)
+        await run_with_ops(worker.run(stop), settings.worker.http, metrics, health, stop)
     finally:
         await queue.close()
         await http.aclose()
@@ -71,9 +63,4 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
 
 
 def run(settings: Settings) -> None:
-    async def main() -> None:
-        stop = asyncio.Event()
-        stop_on_signals(stop)
-        await serve_worker(settings, stop)
-
-    asyncio.run(main())
+    run_until_signalled(lambda stop: serve_worker(settings, stop))
