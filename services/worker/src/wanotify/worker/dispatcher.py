@@ -24,7 +24,7 @@ from wanotify.common.meta.errors import ErrorClass, MetaApiError, MetaTransportE
 from wanotify.common.meta.payloads import build_send_payload
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher, QueueJob
-from wanotify.common.queue.base import ReceivedMessage
+from wanotify.common.queue.base import MAX_DELAY_SECONDS, ReceivedMessage
 from wanotify.common.retry import retry_delay
 
 log = logging.getLogger(__name__)
@@ -132,16 +132,20 @@ class Dispatcher:
             self._metrics.sends.labels("failed", error_class.value).inc()
             return await self._fail(n, code, message, retryable)
         delay = retry_delay(error_class, n.attempt, code=meta_code)
+        # A retry further out than the queue's maximum delay is left to the scheduler's relay.
+        soon = delay.total_seconds() <= MAX_DELAY_SECONDS
         async with self._uow() as uow:
             await uow.notifications.record_retry(
                 n, next_attempt_at=utcnow() + delay, code=code, message=message
             )
             refreshed = await uow.notifications.get(n.id)
+            due = [refreshed] if refreshed is not None and soon else []
+            published = await self._publisher.publish_in(uow.connection, due)
             await uow.commit()
         self._metrics.sends.labels("retry", error_class.value).inc()
         self._metrics.transitions.labels("queued").inc()
-        if refreshed is not None and delay.total_seconds() <= 900:
-            await self._publisher.publish([refreshed])
+        if not published:
+            await self._publisher.publish(due)
         return Outcome.RETRY
 
     async def _fail(self, n: Notification, code: str, message: str, retryable: bool) -> Outcome:
