@@ -49,6 +49,9 @@ tenants = Table(
     Column("id", String(40), primary_key=True),
     Column("name", Text, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
+    # Per-tenant policy (language fallback chain, attempts per priority, opt-out keywords); see
+    # wanotify.common.domain.tenant.TenantPolicy for the shape and defaults.
+    Column("settings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     _ts("created_at", nullable=False, default_now=True),
 )
 
@@ -78,6 +81,8 @@ senders = Table(
     Column("throughput_mps", Integer, nullable=False, server_default=text("80")),
     Column("is_default", Boolean, nullable=False, server_default=text("false")),
     Column("paused_reason", Text),
+    Column("paused_code", String(32)),
+    _ts("paused_at"),
     _ts("created_at", nullable=False, default_now=True),
 )
 
@@ -111,10 +116,14 @@ notifications = Table(
     Column("error_message", Text),
     Column("error_retryable", Boolean),
     Column("pricing", JSONB),
+    Column("conversation", JSONB),
+    _ts("expires_at"),
+    _ts("canceled_at"),
     Column("trace_id", String(64)),
     Column("traceparent", String(64)),
     CheckConstraint(
-        "status IN ('scheduled','queued','rate_limited','processing','sent','delivered','read','failed')",
+        "status IN ('scheduled','queued','rate_limited','processing','sent','delivered','read','failed',"
+        "'canceled','expired')",
         name="status_known",
     ),
     Index(
@@ -132,6 +141,16 @@ notifications = Table(
     ),
     Index(
         "ix_notifications_stale_claims", "claim_expires_at", postgresql_where=text("status = 'processing'")
+    ),
+    # The dead-letter set: failed notifications by tenant and time.
+    Index(
+        "ix_notifications_dead_letters", "tenant_id", "failed_at", postgresql_where=text("status = 'failed'")
+    ),
+    # Expiry sweep: undelivered rows with a deadline.
+    Index(
+        "ix_notifications_expiring",
+        "expires_at",
+        postgresql_where=text("expires_at IS NOT NULL AND status IN ('scheduled','queued','rate_limited')"),
     ),
 )
 
@@ -176,4 +195,42 @@ queue_messages = Table(
     Column("receipt", Text),
     _ts("created_at", nullable=False, default_now=True),
     Index("ix_queue_messages_visible", "queue", "visible_at", "id"),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("waba_id", String(64), nullable=False),
+    Column("meta_id", String(64)),
+    Column("name", String(512), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("category", String(32)),
+    Column("parameter_format", String(16), nullable=False, server_default=text("'POSITIONAL'")),
+    Column("components", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    _ts("synced_at", nullable=False, default_now=True),
+    _ts("updated_at", nullable=False, default_now=True),
+    Index("ix_templates_lookup", "tenant_id", "name", "language"),
+    Index("uq_templates_waba_name_language", "tenant_id", "waba_id", "name", "language", unique=True),
+)
+
+# The 24-hour customer-service window: opened (and reset) by every inbound message.
+conversation_windows = Table(
+    "conversation_windows",
+    metadata,
+    Column("sender_id", String(40), ForeignKey("senders.id", ondelete="CASCADE"), primary_key=True),
+    Column("recipient_phone", String(16), primary_key=True),
+    _ts("last_inbound_at", nullable=False),
+)
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("tenant_id", String(40), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("recipient_phone", String(16), primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("reason", Text),
+    _ts("created_at", nullable=False, default_now=True),
 )

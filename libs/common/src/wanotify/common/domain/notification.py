@@ -38,6 +38,10 @@ class Notification(msgspec.Struct, frozen=True):
     batch_id: str | None = None
     trace_id: str | None = None
     traceparent: str | None = None
+    expires_at: datetime | None = None
+    canceled_at: datetime | None = None
+    pricing: dict[str, Any] | None = None
+    conversation: dict[str, Any] | None = None
 
 
 class NewNotification(msgspec.Struct, frozen=True):
@@ -58,6 +62,7 @@ class NewNotification(msgspec.Struct, frozen=True):
     batch_id: str | None
     trace_id: str | None
     traceparent: str | None
+    expires_at: datetime | None = None
 
 
 class Sender(msgspec.Struct, frozen=True):
@@ -70,6 +75,8 @@ class Sender(msgspec.Struct, frozen=True):
     throughput_mps: int
     is_default: bool
     paused_reason: str | None
+    paused_code: str | None = None
+    paused_at: datetime | None = None
 
 
 class Principal(msgspec.Struct, frozen=True):

@@ -19,6 +19,8 @@ class Status(StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
+    CANCELED = "canceled"  # by the client, before it was sent
+    EXPIRED = "expired"  # its expires_at passed before it could be sent
 
 
 # Position on the forward path; statuses on the same rank are alternatives, not progress.
@@ -32,7 +34,13 @@ RANK: dict[Status, int] = {
     Status.READ: 5,
 }
 
-TERMINAL: frozenset[Status] = frozenset({Status.READ, Status.FAILED})
+TERMINAL: frozenset[Status] = frozenset({Status.READ, Status.FAILED, Status.CANCELED, Status.EXPIRED})
+
+# Never handed to Meta: nothing Meta reports can change these.
+UNSENT_FINAL: frozenset[Status] = frozenset({Status.CANCELED, Status.EXPIRED})
+
+# Statuses a client may still cancel (nothing has been handed to Meta yet).
+CANCELABLE: frozenset[Status] = frozenset({Status.SCHEDULED, Status.QUEUED, Status.RATE_LIMITED})
 
 # Statuses a worker may claim (a `processing` row whose claim expired is claimable too).
 CLAIMABLE: frozenset[Status] = frozenset({Status.QUEUED, Status.RATE_LIMITED})
@@ -47,7 +55,7 @@ def meta_status_effect(current: Status, reported: str) -> Status | None:
     ``failed`` is accepted only before delivery: a failure reported after `delivered` or `read`
     contradicts what Meta already told us, so it is logged and ignored.
     """
-    if current is Status.FAILED:
+    if current is Status.FAILED or current in UNSENT_FINAL:
         return None
     if reported == "failed":
         return Status.FAILED if RANK[current] <= RANK[Status.SENT] else None
