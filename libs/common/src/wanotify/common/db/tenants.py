@@ -7,12 +7,14 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
+import msgspec
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wanotify.common.db.rows import convert
 from wanotify.common.db.schema import api_keys, senders, tenants
 from wanotify.common.domain.notification import Principal, Sender
+from wanotify.common.domain.tenant import TenantPolicy, policy_of
 from wanotify.common.ids import new_id
 
 KEY_PREFIX = "wan_"
@@ -40,6 +42,15 @@ class TenantRepository:
     async def exists(self, tenant_id: str) -> bool:
         row = (await self._conn.execute(select(tenants.c.id).where(tenants.c.id == tenant_id))).first()
         return row is not None
+
+    async def policy(self, tenant_id: str) -> TenantPolicy:
+        row = (await self._conn.execute(select(tenants.c.settings).where(tenants.c.id == tenant_id))).first()
+        return policy_of(row.settings if row else None)
+
+    async def set_policy(self, tenant_id: str, policy: TenantPolicy) -> None:
+        await self._conn.execute(
+            update(tenants).where(tenants.c.id == tenant_id).values(settings=msgspec.to_builtins(policy))
+        )
 
     async def create_key(
         self,

@@ -15,7 +15,7 @@ class TenantPolicy(msgspec.Struct, frozen=True, omit_defaults=True):
     # Send attempts per priority ("high", "normal", "low"); a missing priority uses WORKER_MAX_ATTEMPTS.
     max_attempts: dict[str, int] = {}
     # Inbound texts that opt a recipient out (matched case-insensitively on the whole trimmed text).
-    opt_out_keywords: list[str] = list(DEFAULT_OPT_OUT_KEYWORDS)
+    opt_out_keywords: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_OPT_OUT_KEYWORDS))
 
 
 def policy_of(settings: dict[str, Any] | None) -> TenantPolicy:

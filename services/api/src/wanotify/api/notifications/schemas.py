@@ -50,6 +50,8 @@ class NotificationIn(msgspec.Struct, forbid_unknown_fields=True):
     metadata: dict[str, Any] = {}
     priority: Priority = "normal"
     scheduled_for: Annotated[datetime, Meta(tz=True)] | None = None
+    # Give up (status `expired`) if it could not be sent by then; meant for one-time codes.
+    expires_at: Annotated[datetime, Meta(tz=True)] | None = None
 
 
 class BulkIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -110,3 +112,5 @@ class NotificationView(msgspec.Struct):
     metadata: dict[str, Any]
     error: ErrorOut | None
     batch_id: str | None
+    expires_at: str | None = None
+    canceled_at: str | None = None

@@ -34,6 +34,7 @@ from wanotify.common.domain.errors import (
 )
 from wanotify.common.domain.notification import NewNotification, Notification, Principal
 from wanotify.common.domain.status import Status
+from wanotify.common.domain.tenant import TenantPolicy
 from wanotify.common.ids import new_id
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher
@@ -105,6 +106,8 @@ def view_of(n: Notification) -> NotificationView:
         metadata=n.metadata,
         error=error,
         batch_id=n.batch_id,
+        expires_at=iso(n.expires_at),
+        canceled_at=iso(n.canceled_at),
     )
 
 
@@ -123,9 +126,16 @@ class NotificationService:
         self._metrics = metrics
         self._max_attempts = max_attempts
         self._senders: TtlCache[str, str] = TtlCache(cache_seconds)
+        self._policies: TtlCache[str, TenantPolicy] = TtlCache(cache_seconds)
 
     def _new(
-        self, ctx: RequestContext, req: NotificationIn, sender_id: str, batch_id: str | None, now: datetime
+        self,
+        ctx: RequestContext,
+        req: NotificationIn,
+        sender_id: str,
+        batch_id: str | None,
+        now: datetime,
+        policy: TenantPolicy,
     ) -> NewNotification:
         check_request(req)
         content = content_of(req)
@@ -140,22 +150,23 @@ class NotificationService:
             status=Status.SCHEDULED if scheduled else Status.QUEUED,
             message=content,
             metadata=req.metadata,
-            max_attempts=self._max_attempts,
+            max_attempts=policy.max_attempts.get(req.priority, self._max_attempts),
             scheduled_for=req.scheduled_for,
             next_attempt_at=req.scheduled_for if scheduled else None,
             batch_id=batch_id,
             trace_id=ctx.trace_id,
             traceparent=ctx.traceparent,
+            expires_at=req.expires_at,
         )
 
     async def accept_one(self, ctx: RequestContext, body: bytes) -> Reply:
-        def build(sender_id: str, now: datetime) -> Built:
-            return Built([self._new(ctx, decode(body, NotificationIn), sender_id, None, now)])
+        def build(sender_id: str, now: datetime, policy: TenantPolicy) -> Built:
+            return Built([self._new(ctx, decode(body, NotificationIn), sender_id, None, now, policy)])
 
         return await self._accept(ctx, build)
 
     async def accept_bulk(self, ctx: RequestContext, body: bytes) -> Reply:
-        def build(sender_id: str, now: datetime) -> Built:
+        def build(sender_id: str, now: datetime, policy: TenantPolicy) -> Built:
             bulk = decode(body, BulkIn)
             if not bulk.notifications:
                 raise ValidationFailed("notifications must hold at least one item", field="notifications")
@@ -166,7 +177,7 @@ class NotificationService:
             for index, raw in enumerate(bulk.notifications):
                 try:
                     req = decode(raw, NotificationIn, prefix=f"notifications[{index}].")
-                    built.items.append(self._new(ctx, req, sender_id, batch_id, now))
+                    built.items.append(self._new(ctx, req, sender_id, batch_id, now, policy))
                 except DomainError as exc:
                     built.errors.append(
                         ItemError(index=index, code=exc.code, message=exc.message, field=exc.field)
@@ -175,7 +186,9 @@ class NotificationService:
 
         return await self._accept(ctx, build)
 
-    async def _accept(self, ctx: RequestContext, build: Callable[[str, datetime], Built]) -> Reply:
+    async def _accept(
+        self, ctx: RequestContext, build: Callable[[str, datetime, TenantPolicy], Built]
+    ) -> Reply:
         """Replay a stored idempotent response first; otherwise build, write and commit, then publish."""
         tenant_id = ctx.principal.tenant_id
         async with self._uow() as uow:
@@ -184,7 +197,7 @@ class NotificationService:
                 if stored is not None:
                     return self._replay(stored, ctx)
             sender_id = await self._default_sender(uow, tenant_id)
-            built = build(sender_id, utcnow())
+            built = build(sender_id, utcnow(), await self._policy(uow, tenant_id))
             created = await uow.notifications.add_many(built.items)
             reply = self._reply(created, built)
             if ctx.idempotency_key:
@@ -200,6 +213,13 @@ class NotificationService:
         if not published:
             await self._publisher.publish(due)
         return reply
+
+    async def _policy(self, uow: UnitOfWork, tenant_id: str) -> TenantPolicy:
+        cached = self._policies.get(tenant_id)
+        if cached is None:
+            cached = await uow.tenants.policy(tenant_id)
+            self._policies.put(tenant_id, cached)
+        return cached
 
     async def _default_sender(self, uow: UnitOfWork, tenant_id: str) -> str:
         cached = self._senders.get(tenant_id)
