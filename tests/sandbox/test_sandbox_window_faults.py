@@ -163,3 +163,25 @@ async def test_fault_for_every_recipient_and_delay(sb: SandboxClient) -> None:
 async def test_bad_fault_requests_are_refused(sb: SandboxClient, fault: dict[str, Any]) -> None:
     response = await sb.http.post("/_sandbox/faults", json=fault)
     assert response.status_code == 400, response.text
+
+
+MEDIA = [
+    ("image", {"link": "https://cdn.test/a.jpg", "caption": "c" * 1024}),
+    ("document", {"link": "https://cdn.test/a.pdf", "caption": "Invoice", "filename": "invoice.pdf"}),
+    ("video", {"link": "https://cdn.test/a.mp4", "caption": "Clip"}),
+]
+
+
+@pytest.mark.parametrize(("kind", "media"), MEDIA)
+async def test_media_by_link_follows_the_window(
+    sb: SandboxClient, sb_sync: SandboxClient, kind: str, media: dict[str, Any]
+) -> None:
+    def payload(to: str) -> dict[str, Any]:
+        return {"messaging_product": "whatsapp", "to": to, "type": kind, kind: media}
+
+    refused = await sb_sync.send(payload("+15550403001"))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, 131047)
+    await assert_only_failed(sb, wamid_of(await sb.send(payload("+15550403002"))), 131047)
+    await sb_sync.inbound("+15550403003")
+    wamid = wamid_of(await sb_sync.send(payload("+15550403003")))
+    assert [s["status"] for s in await sb_sync.wait_statuses(wamid, 3)] == ["sent", "delivered", "read"]

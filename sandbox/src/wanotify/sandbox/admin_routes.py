@@ -14,8 +14,10 @@ from litestar.params import FromQuery, JSONBody
 from wanotify.sandbox.catalog import parse_template
 from wanotify.sandbox.errors import MetaError
 from wanotify.sandbox.ids import new_wamid
-from wanotify.sandbox.models import Fault, MessageRecord, PhoneNumber, WebhookAttempt
-from wanotify.sandbox.payloads import inbound_text_payload
+from wanotify.sandbox.limits import RateLimiter
+from wanotify.sandbox.models import Behaviour, Fault, MessageRecord, PhoneNumber, Template, WebhookAttempt
+from wanotify.sandbox.payloads import inbound_text_payload, template_status_payload
+from wanotify.sandbox.settings import StatusOrder
 from wanotify.sandbox.state import SandboxState
 from wanotify.sandbox.validation import normalize_recipient
 from wanotify.sandbox.webhooks import WebhookDispatcher
@@ -27,6 +29,44 @@ class FaultRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     mode: Literal["sync", "async"] = "sync"
     times: int | None = None
     delay_seconds: float = 0.0
+
+
+class BehaviourRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    to: str
+    duplicates: bool | None = None
+    order: StatusOrder | None = None
+    skip_delivered: bool | None = None
+    delay_seconds: float | None = None
+    drop_statuses: bool | None = None
+
+
+class TemplateStatusRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    waba_id: str
+    name: str
+    language: str
+    status: str
+    reason: str | None = None
+
+
+# `event` values of `message_template_status_update` (reference §5.7).
+TEMPLATE_EVENTS = frozenset(
+    {
+        "APPROVED",
+        "REJECTED",
+        "PENDING",
+        "PAUSED",
+        "DISABLED",
+        "FLAGGED",
+        "REINSTATED",
+        "IN_APPEAL",
+        "PENDING_DELETION",
+        "DELETED",
+        "LIMIT_EXCEEDED",
+        "LOCKED",
+        "ARCHIVED",
+        "UNARCHIVED",
+    }
+)
 
 
 class InboundRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -51,7 +91,20 @@ def _recipient(to: str) -> str:
         raise ClientException(detail=error.details) from None
 
 
-def admin_routes(state: SandboxState, dispatcher: WebhookDispatcher) -> list[HTTPRouteHandler]:
+def admin_routes(
+    state: SandboxState, dispatcher: WebhookDispatcher, limiter: RateLimiter | None = None
+) -> list[HTTPRouteHandler]:
+    def store_template(waba_id: str, template: Template, reason: str | None = None) -> Template:
+        """Add or replace a template; a changed status emits `message_template_status_update`."""
+        old = state.find_template(waba_id, template.name, template.language)
+        kept = state.add_template(waba_id, template)
+        if old is not None and old.status != kept.status:
+            payload = template_status_payload(
+                waba_id, kept, event=kept.status, reason=reason, at=int(time.time())
+            )
+            dispatcher.schedule_payload("template_status", None, payload, status=kept.status)
+        return kept
+
     @get("/", sync_to_thread=False)
     def root() -> dict[str, str]:
         return {"status": "ok", "service": "wa-notify sandbox"}
@@ -62,6 +115,10 @@ def admin_routes(state: SandboxState, dispatcher: WebhookDispatcher) -> list[HTT
 
     @post("/_sandbox/phone-numbers", sync_to_thread=False)
     def add_phone_number(data: JSONBody[PhoneNumber]) -> PhoneNumber:
+        if data.throughput_mps is not None and data.throughput_mps <= 0:
+            raise ClientException(detail="throughput_mps must be greater than 0")
+        if data.messaging_limit is not None and data.messaging_limit < 1:
+            raise ClientException(detail="messaging_limit must be at least 1 (or null: unlimited)")
         state.add_phone_number(data)
         return data
 
@@ -71,7 +128,45 @@ def admin_routes(state: SandboxState, dispatcher: WebhookDispatcher) -> list[HTT
             waba_id, template = parse_template(data)
         except ValueError as error:
             raise ClientException(detail=str(error)) from None
-        return {"waba_id": waba_id, **state.add_template(waba_id, template).to_meta()}
+        return {"waba_id": waba_id, **store_template(waba_id, template).to_meta()}
+
+    @post("/_sandbox/templates/status", status_code=200, sync_to_thread=False)
+    def template_status(data: JSONBody[TemplateStatusRequest]) -> dict[str, Any]:
+        status = data.status.upper()
+        if status not in TEMPLATE_EVENTS:
+            raise ClientException(detail=f"status must be one of {sorted(TEMPLATE_EVENTS)}")
+        old = state.find_template(data.waba_id, data.name, data.language)
+        if old is None:
+            raise NotFoundException(
+                detail=f"no template {data.name!r} in {data.language!r} on WABA {data.waba_id!r}"
+            )
+        kept = store_template(data.waba_id, msgspec.structs.replace(old, status=status), data.reason)
+        return {"waba_id": data.waba_id, **kept.to_meta()}
+
+    @get("/_sandbox/behaviours", sync_to_thread=False)
+    def behaviours() -> list[Behaviour]:
+        return list(state.behaviours.values())
+
+    @post("/_sandbox/behaviours", sync_to_thread=False)
+    def add_behaviour(data: JSONBody[BehaviourRequest]) -> Behaviour:
+        if data.delay_seconds is not None and data.delay_seconds < 0:
+            raise ClientException(detail="delay_seconds must not be negative")
+        wa_id = _recipient(data.to)
+        behaviour = Behaviour(
+            wa_id=wa_id,
+            duplicates=data.duplicates,
+            order=data.order,
+            skip_delivered=data.skip_delivered,
+            delay_seconds=data.delay_seconds,
+            drop_statuses=data.drop_statuses,
+        )
+        state.behaviours[wa_id] = behaviour
+        return behaviour
+
+    @delete("/_sandbox/behaviours", status_code=200, sync_to_thread=False)
+    def clear_behaviours() -> dict[str, str]:
+        state.behaviours.clear()
+        return {"status": "ok"}
 
     @get("/_sandbox/messages", sync_to_thread=False)
     def messages(
@@ -141,6 +236,8 @@ def admin_routes(state: SandboxState, dispatcher: WebhookDispatcher) -> list[HTT
     async def reset() -> dict[str, str]:
         await dispatcher.cancel_all()
         state.reset()
+        if limiter is not None:
+            limiter.reset()
         return {"status": "ok"}
 
     return [
@@ -148,6 +245,10 @@ def admin_routes(state: SandboxState, dispatcher: WebhookDispatcher) -> list[HTT
         health,
         add_phone_number,
         add_template,
+        template_status,
+        behaviours,
+        add_behaviour,
+        clear_behaviours,
         messages,
         webhooks,
         faults,

@@ -11,6 +11,7 @@ from litestar.logging.config import LoggingConfig
 from wanotify.sandbox.admin_routes import admin_routes
 from wanotify.sandbox.catalog import load_seed
 from wanotify.sandbox.errors import MetaError
+from wanotify.sandbox.limits import RateLimiter
 from wanotify.sandbox.meta_routes import meta_routes
 from wanotify.sandbox.responses import meta_error_response
 from wanotify.sandbox.sending import Sender
@@ -24,7 +25,8 @@ def create_app(settings: SandboxSettings) -> Litestar:
     if settings.seed_file:
         state.apply_seed(load_seed(settings.seed_file))
     dispatcher = WebhookDispatcher(settings, state)
-    sender = Sender(settings, state, dispatcher)
+    limiter = RateLimiter(settings)
+    sender = Sender(settings, state, dispatcher, limiter)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -35,7 +37,7 @@ def create_app(settings: SandboxSettings) -> Litestar:
             await dispatcher.stop()
 
     return Litestar(
-        route_handlers=[*meta_routes(sender, state), *admin_routes(state, dispatcher)],
+        route_handlers=[*meta_routes(sender, state), *admin_routes(state, dispatcher, limiter)],
         exception_handlers={MetaError: meta_error_response},
         lifespan=[lifespan],
         openapi_config=None,

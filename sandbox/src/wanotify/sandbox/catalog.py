@@ -32,7 +32,25 @@ def parse_phone_number(obj: Any) -> PhoneNumber:
         waba_id=_required_str(obj, "waba_id", what),
         access_token=_required_str(obj, "access_token", what),
         display_phone_number=_required_str(obj, "display_phone_number", what),
+        throughput_mps=parse_throughput(obj.get("throughput_mps")),
+        messaging_limit=parse_messaging_limit(obj.get("messaging_limit")),
     )
+
+
+def parse_messaging_limit(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("phone number: 'messaging_limit' must be an integer of at least 1")
+    return value
+
+
+def parse_throughput(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError("phone number: 'throughput_mps' must be a number greater than 0")
+    return float(value)
 
 
 def parse_template(obj: Any) -> tuple[str, Template]:

@@ -67,9 +67,19 @@ ERROR_TABLE: dict[int, ErrorInfo] = {
     132069: ErrorInfo(400, "Flow is in throttled state"),
     133000: ErrorInfo(500, "Incomplete Deregistration"),
     133004: ErrorInfo(503, "Server Temporarily Unavailable"),
+    133005: ErrorInfo(400, "Two step verification PIN Mismatch"),
+    133006: ErrorInfo(400, "Phone number re-verification needed"),
+    133007: ErrorInfo(400, "Too many two step verification PIN guesses"),
+    133008: ErrorInfo(400, "Too Many two step verification PIN Guesses for this phone number"),
+    133009: ErrorInfo(400, "Two step verification PIN Guessed Too Fast"),
     133010: ErrorInfo(400, "Phone number Not Registered"),
+    133015: ErrorInfo(400, "Please wait a few minutes before attempting to register this phone number"),
+    133016: ErrorInfo(400, "Account register deregister rate limit exceeded"),
     135000: ErrorInfo(400, "Generic user error"),
 }
+
+# Meta documents 200-299 as one range: "API Permission" (403).
+PERMISSION_RANGE = range(200, 300)
 
 _UNKNOWN = ErrorInfo(400, "Unknown error")
 
@@ -89,7 +99,12 @@ INVALID_TOKEN_MESSAGE = "Invalid OAuth access token - Cannot parse access token"
 
 
 def error_info(code: int) -> ErrorInfo:
-    return ERROR_TABLE.get(code, _UNKNOWN)
+    info = ERROR_TABLE.get(code)
+    if info is not None:
+        return info
+    if code in PERMISSION_RANGE:
+        return ERROR_TABLE[200]
+    return _UNKNOWN
 
 
 class MetaError(Exception):

@@ -6,16 +6,22 @@ from typing import Any, Literal
 
 import msgspec
 
+from wanotify.sandbox.settings import StatusOrder
+
 FaultMode = Literal["sync", "async"]
 Outcome = Literal["accepted", "refused", "failed"]
-WebhookKind = Literal["status", "inbound"]
+WebhookKind = Literal["status", "inbound", "template_status"]
 
 
-class PhoneNumber(msgspec.Struct, frozen=True):
+class PhoneNumber(msgspec.Struct, frozen=True, omit_defaults=True):
     phone_number_id: str
     waba_id: str
     access_token: str
     display_phone_number: str
+    # Messages per second for this number (80, 1000, 20 ...); None = SANDBOX_DEFAULT_THROUGHPUT_MPS.
+    throughput_mps: float | None = None
+    # Unique users reachable outside the window per WABA per 24 h (250, 2000 ...); None = unlimited.
+    messaging_limit: int | None = None
 
     @property
     def display_digits(self) -> str:
@@ -73,3 +79,14 @@ class Fault(msgspec.Struct, kw_only=True):
     mode: FaultMode = "sync"
     times: int | None = None
     delay_seconds: float = 0.0
+
+
+class Behaviour(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Status-webhook knobs for one recipient; a None field falls back to the start-up setting."""
+
+    wa_id: str
+    duplicates: bool | None = None
+    order: StatusOrder | None = None
+    skip_delivered: bool | None = None
+    delay_seconds: float | None = None
+    drop_statuses: bool | None = None

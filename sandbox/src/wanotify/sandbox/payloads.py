@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, NamedTuple
 
-from wanotify.sandbox.models import PhoneNumber
+from wanotify.sandbox.models import PhoneNumber, Template
 
 CONVERSATION_SECONDS = 24 * 3600
 
@@ -104,3 +104,31 @@ def inbound_text_payload(
             ],
         },
     )
+
+
+def template_status_payload(
+    waba_id: str, template: Template, *, event: str, reason: str | None, at: int
+) -> dict[str, Any]:
+    """The `message_template_status_update` webhook (reference §5.7)."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": waba_id,
+                "time": at,
+                "changes": [
+                    {
+                        "field": "message_template_status_update",
+                        "value": {
+                            "event": event,
+                            "message_template_id": int(template.id) if template.id.isdigit() else template.id,
+                            "message_template_name": template.name,
+                            "message_template_language": template.language,
+                            "reason": reason or "NONE",
+                            "message_template_category": template.category,
+                        },
+                    }
+                ],
+            }
+        ],
+    }

@@ -9,8 +9,11 @@ from typing import Any
 
 import msgspec
 
+from wanotify.sandbox.behaviours import StatusKnobs, apply_behaviour, default_knobs
 from wanotify.sandbox.errors import MetaError, invalid_token
 from wanotify.sandbox.ids import new_wamid
+from wanotify.sandbox.limits import RateLimiter
+from wanotify.sandbox.magic import Magic, magic_of
 from wanotify.sandbox.models import MessageRecord, Outcome, PhoneNumber
 from wanotify.sandbox.payloads import SERVICE_BILLING, Billing, template_billing
 from wanotify.sandbox.settings import SandboxSettings
@@ -26,10 +29,17 @@ class SendOutcome(msgspec.Struct, frozen=True):
 
 
 class Sender:
-    def __init__(self, settings: SandboxSettings, state: SandboxState, dispatcher: WebhookDispatcher) -> None:
+    def __init__(
+        self,
+        settings: SandboxSettings,
+        state: SandboxState,
+        dispatcher: WebhookDispatcher,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self._settings = settings
         self._state = state
         self._dispatcher = dispatcher
+        self.limiter = limiter if limiter is not None else RateLimiter(settings)
 
     async def send(self, phone_number_id: str, token: str | None, raw_body: bytes) -> SendOutcome:
         """Handle `POST /{version}/{phone_number_id}/messages` and log the request."""
@@ -93,8 +103,14 @@ class Sender:
                 record.wa_id = normalize_recipient(record.to) if record.to else None
         return payload
 
-    async def _async_failure(self, phone: PhoneNumber, envelope: Envelope) -> int | None:
-        """Apply faults and the customer-service window: raise a sync error, or return an async one."""
+    async def _async_failure(self, phone: PhoneNumber, envelope: Envelope, magic: Magic | None) -> int | None:
+        """Apply magic numbers, faults and the window: raise a sync error, or return an async one."""
+        if magic is not None:
+            # Families 01 and 02 decide the outcome alone: no fault is used, the window is not checked.
+            if magic.sync_error is not None:
+                raise MetaError(magic.sync_error)
+            if magic.async_failure is not None:
+                return magic.async_failure
         failure_code: int | None = None
         fault = self._state.take_fault(envelope.wa_id)
         if fault is not None:
@@ -111,6 +127,23 @@ class Sender:
                 failure_code = 131047
         return failure_code
 
+    def _count_unique_user(self, phone: PhoneNumber, wa_id: str) -> None:
+        """The messaging-limit tier: unique users reached outside the window per WABA per 24 h."""
+        now = time.time()
+        if self._state.window_open(phone.phone_number_id, wa_id, now):
+            return
+        if not self._state.reach_user(phone.waba_id, wa_id, now, phone.messaging_limit):
+            raise MetaError(
+                self._settings.messaging_limit_error_code,
+                f"Messaging limit reached: this business can message {phone.messaging_limit} unique users "
+                "outside the customer-service window in 24 hours.",
+            )
+
+    def _knobs(self, wa_id: str, magic: Magic | None) -> StatusKnobs:
+        """Start-up knobs, then the recipient's admin behaviour, then its magic number's."""
+        knobs = apply_behaviour(default_knobs(self._settings), self._state.behaviours.get(wa_id))
+        return apply_behaviour(knobs, magic.behaviour if magic is not None else None)
+
     async def _send(
         self, record: MessageRecord, phone_number_id: str, token: str | None, raw_body: bytes
     ) -> SendOutcome:
@@ -120,7 +153,12 @@ class Sender:
         billing = self._check_content(phone, envelope)
         if envelope.wa_id == phone.display_digits:
             raise MetaError(131021, "The recipient is the sender's own phone number.")
-        failure_code = await self._async_failure(phone, envelope)
+        self.limiter.check(phone, envelope.wa_id, time.monotonic())
+        magic = magic_of(envelope.wa_id)
+        failure_code = await self._async_failure(phone, envelope, magic)
+        knobs = self._knobs(envelope.wa_id, magic)
+        if envelope.type == "template" and failure_code is None:
+            self._count_unique_user(phone, envelope.wa_id)
 
         wamid = new_wamid(envelope.wa_id)
         outcome: Outcome = "failed" if failure_code is not None else "accepted"
@@ -133,6 +171,7 @@ class Sender:
                 callback_data=envelope.callback_data,
                 billing=billing,
                 failure_code=failure_code,
+                knobs=knobs,
             )
         )
         message: dict[str, str] = {"id": wamid}

@@ -8,6 +8,8 @@ from typing import Literal
 import msgspec
 
 WindowErrorMode = Literal["async", "sync"]
+StatusOrder = Literal["normal", "reversed", "shuffled"]
+STATUS_ORDERS: tuple[StatusOrder, ...] = ("normal", "reversed", "shuffled")
 
 DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8081/webhooks/whatsapp"
 
@@ -25,6 +27,19 @@ class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_timeout_seconds: float = 5.0
     window_error_mode: WindowErrorMode = "async"
     seed_file: str = ""
+    # Limits (reference §4.1, §4.2): Meta's defaults.
+    default_throughput_mps: float = 80.0
+    throughput_burst_seconds: float = 1.0
+    pair_burst: int = 45
+    pair_interval_seconds: float = 6.0
+    # No code is documented for an exhausted messaging limit (reference §4.3); 131048 is our choice.
+    messaging_limit_error_code: int = 131048
+    # Status webhook misbehaviour applied to every message (per-recipient knobs override them).
+    status_duplicates: bool = False
+    status_order: StatusOrder = "normal"
+    skip_delivered: bool = False
+    status_delay_seconds: float = 0.0
+    drop_statuses: bool = False
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -51,6 +66,30 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {raw!r}")
     return value
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value <= 0:
+        raise ValueError(f"{name} must be greater than 0, got {env.get(name)!r}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+def _status_order(env: Mapping[str, str]) -> StatusOrder:
+    raw = env.get("SANDBOX_STATUS_ORDER", "").strip().lower() or "normal"
+    for order in STATUS_ORDERS:
+        if raw == order:
+            return order
+    raise ValueError(f"SANDBOX_STATUS_ORDER must be one of {', '.join(STATUS_ORDERS)}, got {raw!r}")
 
 
 def _window_mode(env: Mapping[str, str]) -> WindowErrorMode:
@@ -81,4 +120,14 @@ def load_sandbox_settings(env: Mapping[str, str]) -> SandboxSettings:
         webhook_timeout_seconds=_float(env, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", 5.0),
         window_error_mode=_window_mode(env),
         seed_file=env.get("SANDBOX_SEED_FILE", "").strip(),
+        default_throughput_mps=_positive(env, "SANDBOX_DEFAULT_THROUGHPUT_MPS", 80.0),
+        throughput_burst_seconds=_positive(env, "SANDBOX_THROUGHPUT_BURST_SECONDS", 1.0),
+        pair_burst=_int(env, "SANDBOX_PAIR_BURST", 45, minimum=1),
+        pair_interval_seconds=_positive(env, "SANDBOX_PAIR_INTERVAL_SECONDS", 6.0),
+        messaging_limit_error_code=_int(env, "SANDBOX_MESSAGING_LIMIT_ERROR_CODE", 131048, minimum=0),
+        status_duplicates=_bool(env, "SANDBOX_STATUS_DUPLICATES"),
+        status_order=_status_order(env),
+        skip_delivered=_bool(env, "SANDBOX_SKIP_DELIVERED"),
+        status_delay_seconds=_float(env, "SANDBOX_STATUS_DELAY_SECONDS", 0.0),
+        drop_statuses=_bool(env, "SANDBOX_DROP_STATUSES"),
     )

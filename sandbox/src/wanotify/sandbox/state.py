@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from wanotify.sandbox.catalog import Seed
-from wanotify.sandbox.models import Fault, MessageRecord, PhoneNumber, Template, WebhookAttempt
+from wanotify.sandbox.models import Behaviour, Fault, MessageRecord, PhoneNumber, Template, WebhookAttempt
 
 WINDOW_SECONDS = 24 * 3600
 
@@ -18,6 +18,9 @@ class SandboxState:
         self.webhooks: list[WebhookAttempt] = []
         self.faults: list[Fault] = []
         self.last_inbound: dict[tuple[str, str], float] = {}
+        self.behaviours: dict[str, Behaviour] = {}
+        # WABA -> wa_id -> when a template first reached that user outside the window (messaging limit).
+        self.reached: dict[str, dict[str, float]] = {}
 
     def apply_seed(self, seed: Seed) -> None:
         for phone in seed.phone_numbers:
@@ -27,6 +30,12 @@ class SandboxState:
 
     def add_phone_number(self, phone: PhoneNumber) -> None:
         self.phone_numbers[phone.phone_number_id] = phone
+
+    def find_template(self, waba_id: str, name: str, language: str) -> Template | None:
+        for template in self.templates.get(waba_id, []):
+            if template.name == name and template.language == language:
+                return template
+        return None
 
     def add_template(self, waba_id: str, template: Template) -> Template:
         """Add a template; one with the same name and language is replaced, keeping its id."""
@@ -71,8 +80,22 @@ class SandboxState:
         last = self.last_inbound.get((phone_number_id, wa_id))
         return last is not None and now - last < WINDOW_SECONDS
 
+    def reach_user(self, waba_id: str, wa_id: str, now: float, limit: int | None) -> bool:
+        """Count a user reached outside the window; False (nothing counted) when over `limit`."""
+        reached = self.reached.setdefault(waba_id, {})
+        for user in [u for u, at in reached.items() if now - at >= WINDOW_SECONDS]:
+            del reached[user]
+        if wa_id in reached:
+            return True
+        if limit is not None and len(reached) >= limit:
+            return False
+        reached[wa_id] = now
+        return True
+
     def reset(self) -> None:
-        """Forget logs, faults and windows; phone numbers and templates stay."""
+        """Forget logs, faults, behaviours and windows; phone numbers and templates stay."""
+        self.behaviours.clear()
+        self.reached.clear()
         self.messages.clear()
         self.webhooks.clear()
         self.faults.clear()

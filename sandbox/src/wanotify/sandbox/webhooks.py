@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from wanotify.sandbox.behaviours import StatusKnobs, status_sequence
 from wanotify.sandbox.errors import webhook_error
 from wanotify.sandbox.models import PhoneNumber, WebhookAttempt, WebhookKind
 from wanotify.sandbox.payloads import Billing, status_payload
@@ -29,6 +30,7 @@ class StatusPlan(NamedTuple):
     callback_data: str | None
     billing: Billing
     failure_code: int | None = None
+    knobs: StatusKnobs = StatusKnobs()
 
 
 class WebhookDispatcher:
@@ -61,9 +63,11 @@ class WebhookDispatcher:
         if self.enabled:
             self._spawn(self._status_flow(plan, asyncio.get_running_loop().time()))
 
-    def schedule_payload(self, kind: WebhookKind, wamid: str | None, payload: dict[str, Any]) -> None:
+    def schedule_payload(
+        self, kind: WebhookKind, wamid: str | None, payload: dict[str, Any], *, status: str | None = None
+    ) -> None:
         if self.enabled:
-            self._spawn(self.deliver(kind, wamid, None, payload))
+            self._spawn(self.deliver(kind, wamid, status, payload))
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task: asyncio.Task[None] = asyncio.create_task(_run_logged(work))
@@ -72,17 +76,19 @@ class WebhookDispatcher:
 
     async def _status_flow(self, plan: StatusPlan, accepted_at: float) -> None:
         settings = self._settings
-        if plan.failure_code is not None:
-            steps: list[tuple[str, float]] = [("failed", settings.sent_delay_seconds)]
-        else:
-            steps = [
-                ("sent", settings.sent_delay_seconds),
-                ("delivered", settings.delivered_delay_seconds),
-                ("read", settings.read_delay_seconds),
-            ]
+        knobs = plan.knobs
+        sequence = status_sequence(knobs, failed=plan.failure_code is not None)
+        # The n-th distinct status goes out at the n-th normal delay, whatever its name.
+        delays = [settings.sent_delay_seconds, settings.delivered_delay_seconds, settings.read_delay_seconds]
         loop = asyncio.get_running_loop()
-        for status, delay in steps:
-            await asyncio.sleep(max(0.0, accepted_at + delay - loop.time()))
+        position = -1
+        previous: str | None = None
+        for status in sequence:
+            if status != previous:
+                position += 1
+                previous = status
+                delay = knobs.delay_seconds + delays[min(position, len(delays) - 1)]
+                await asyncio.sleep(max(0.0, accepted_at + delay - loop.time()))
             payload = status_payload(
                 plan.phone,
                 wamid=plan.wamid,
