@@ -25,7 +25,7 @@ run: install
 
 ## Lint, type-check and run every test.
 test: install lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup
 
 lint: install
 	$(VENV)/bin/ruff check .

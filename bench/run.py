@@ -25,6 +25,7 @@ from wanotify.common.config import load_settings
 from wanotify.common.crypto import SecretBox, generate_key
 from wanotify.common.db.engine import create_engine
 from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.template import MetaTemplate
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "3000"))
 BULK_REQUESTS = int(os.environ.get("BENCH_BULK_REQUESTS", "60"))
@@ -59,6 +60,21 @@ async def seed(database_url: str, key_b64: str) -> str:
             waba_id="1",
             display_phone_number="+15550100001",
             access_token_encrypted=SecretBox(key_b64).encrypt("t", context=b"1"),
+        )
+        # The template the load sends, as a sync from Meta would have stored it (no Meta here).
+        await uow.templates.upsert(
+            tid,
+            "1",
+            [
+                MetaTemplate(
+                    name="order_confirmation",
+                    language="en_US",
+                    status="APPROVED",
+                    components=[
+                        {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is confirmed. Total: {{3}}."}
+                    ],
+                )
+            ],
         )
         await uow.commit()
     await engine.dispose()

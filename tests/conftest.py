@@ -143,6 +143,7 @@ def settings(database_url: str, redis_server_url: str, sandbox_url: str, receive
         WORKER_PORT="0",
         SCHEDULER_PORT="0",
         OUTBOX_GRACE_SECONDS="0.5",
+        BREAKER_COOLDOWN_SECONDS="2",
     )
 
 

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.world import TenantFixture, make_tenant, order_request
+from tests.support.world import TenantFixture, make_tenant, open_window, order_request
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.uow import UnitOfWork
 
@@ -71,7 +71,8 @@ async def test_get_returns_the_status_document(api: Client, tenant: TenantFixtur
     assert doc["error"] is None
 
 
-async def test_text_message_is_accepted(api: Client, tenant: TenantFixture) -> None:
+async def test_text_message_is_accepted(api: Client, tenant: TenantFixture, engine: AsyncEngine) -> None:
+    await open_window(engine, tenant, "+351912345678")  # free-form text needs the window open
     r = await api.post(
         "/v1/notifications",
         json={

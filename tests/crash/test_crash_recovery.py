@@ -30,16 +30,19 @@ from wanotify.cli.embedded import free_port
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
 
-pytestmark = pytest.mark.e2e
+# Process-heavy: one xdist worker runs these one after another while the other runs the rest.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("processes")]
 
 TOTAL = 2000
+SCHEDULED = 400
+WITH_STATUSES = 300
 WORKER_CONCURRENCY = 20
 FINAL = ("sent", "delivered", "read", "failed")
 REPORT = Path(".wa-notify-crash-report.json")
 
 
 class Stack:
-    def __init__(self, settings: Settings, logs: Path) -> None:
+    def __init__(self, settings: Settings, logs: Path, *, statuses: bool) -> None:
         self.ports = {name: free_port() for name in ("sandbox", "receiver")}
         self.env = {
             "DATABASE_URL": settings.database_url,
@@ -64,6 +67,8 @@ class Stack:
             "SANDBOX_WEBHOOK_MAX_ATTEMPTS": "12",
             "SANDBOX_WEBHOOK_RETRY_BASE_SECONDS": "0.5",
             "LOG_LEVEL": "WARNING",
+            # Status webhooks only matter to the receiver test; elsewhere they are load.
+            "SANDBOX_DROP_STATUSES": "false" if statuses else "true",
         }
         self.logs = logs
         self.processes: dict[str, ServiceProcess] = {}
@@ -87,9 +92,9 @@ class Stack:
             process.stop()
 
 
-@pytest.fixture
-def stack(settings: Settings, tmp_path: Path) -> Iterator[Stack]:
-    s = Stack(settings, tmp_path / "logs")
+@pytest.fixture(params=[True], ids=["with-statuses"])
+def stack(settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    s = Stack(settings, tmp_path / "logs", statuses=request.param)
     s.start("sandbox")
     wait_http(f"{s.sandbox_url}/_sandbox/health", processes=list(s.processes.values()))
     s.start("receiver")
@@ -167,6 +172,7 @@ def _report(name: str, **figures: Any) -> None:
     REPORT.write_text(json.dumps([*existing, line], indent=2))
 
 
+@pytest.mark.parametrize("stack", [False], indirect=True, ids=["no-statuses"])
 async def test_worker_killed_mid_batch_loses_nothing(
     engine: AsyncEngine, api: AsyncTestClient[Any], stack: Stack
 ) -> None:
@@ -198,16 +204,17 @@ async def test_worker_killed_mid_batch_loses_nothing(
     assert duplicates <= kills * WORKER_CONCURRENCY
 
 
+@pytest.mark.parametrize("stack", [False], indirect=True, ids=["no-statuses"])
 async def test_scheduler_killed_while_releasing_loses_nothing(
     engine: AsyncEngine, api: AsyncTestClient[Any], stack: Stack
 ) -> None:
     tenant = await _tenant(engine, stack)
     due = datetime.now(UTC) + timedelta(seconds=3)
-    await _accept(api, tenant, 600, scheduled_for=due.isoformat())
+    await _accept(api, tenant, SCHEDULED, scheduled_for=due.isoformat())
     stack.start("worker")
     kills = 0
     stack.start("scheduler")
-    for target in (100, 300):
+    for target in (SCHEDULED // 4, SCHEDULED // 2):
         await eventually(
             lambda: _counts(engine, tenant),
             lambda c, t=target: _final(c) >= t,
@@ -220,12 +227,12 @@ async def test_scheduler_killed_while_releasing_loses_nothing(
         stack.start("scheduler")
     counts = await eventually(
         lambda: _counts(engine, tenant),
-        lambda c: _final(c) == 600,
+        lambda c: _final(c) == SCHEDULED,
         timeout=180,
         what="every scheduled notification to reach a final state",
     )
     duplicates = _duplicates(stack, tenant)
-    _report("scheduler", total=600, kills=kills, statuses=dict(counts), sent_twice=duplicates)
+    _report("scheduler", total=SCHEDULED, kills=kills, statuses=dict(counts), sent_twice=duplicates)
     assert counts["failed"] == 0, counts
     assert duplicates == 0
 
@@ -234,9 +241,9 @@ async def test_receiver_killed_loses_no_status(
     engine: AsyncEngine, api: AsyncTestClient[Any], stack: Stack
 ) -> None:
     tenant = await _tenant(engine, stack)
-    await _accept(api, tenant, 500)
+    await _accept(api, tenant, WITH_STATUSES)
     stack.start("worker")
-    for target in (100, 250):
+    for target in (WITH_STATUSES // 4, WITH_STATUSES // 2):
         await eventually(
             lambda: _counts(engine, tenant),
             lambda c, t=target: c["read"] >= t,
@@ -248,8 +255,10 @@ async def test_receiver_killed_loses_no_status(
         stack.start("receiver")
     counts = await eventually(
         lambda: _counts(engine, tenant),
-        lambda c: c["read"] == 500,
+        lambda c: c["read"] == WITH_STATUSES,
         timeout=240,
         what="every notification to reach read",
     )
-    _report("receiver", total=500, kills=2, statuses=dict(counts), sent_twice=_duplicates(stack, tenant))
+    _report(
+        "receiver", total=WITH_STATUSES, kills=2, statuses=dict(counts), sent_twice=_duplicates(stack, tenant)
+    )

@@ -30,7 +30,8 @@ from tests.support.world import order_request, template
 from wanotify.cli.embedded import free_port, port_open
 from wanotify.common.crypto import generate_key
 
-pytestmark = pytest.mark.e2e
+# Process-heavy: one xdist worker runs these one after another while the other runs the rest.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("processes")]
 
 FINAL = {"read"}
 
@@ -151,6 +152,9 @@ def test_cluster_mode_lifecycle(cluster: dict[str, Any]) -> None:
     health = httpx.get(f"{api}/health").json()
     assert health["checks"]["queue"]["backend"] == "sqs"
     assert health["checks"]["database"]["status"] == "healthy"
+    # The template registry: the scheduler syncs at start-up; an operator can ask for it at once.
+    synced = httpx.post(f"{api}/v1/templates/sync", headers=auth)
+    assert synced.status_code == 200 and synced.json()["synced"] == 1, synced.text
 
     nid = httpx.post(f"{api}/v1/notifications", json=order_request(), headers=auth).json()["id"]
     doc = wait_for_status(api, key, nid, FINAL)

@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.flow.conftest import sandbox_messages, wait_status
 from tests.support.processes import eventually
-from tests.support.world import TenantFixture, order_request
+from tests.support.world import (
+    TenantFixture,
+    order_request,
+    put_registry_templates,
+    template,
+    wait_window,
+)
 from wanotify.common.db.schema import notifications
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.publisher import QueueJob
@@ -75,6 +81,7 @@ async def test_text_message_is_sent_as_text(
         json={"phone_number_id": tenant.phone_number_id, "from": recipient.lstrip("+"), "text": "hi"},
     )
     r.raise_for_status()
+    await wait_window(engine, tenant, recipient)  # our receiver recorded it: the window is open here too
     nid = await _send(
         api,
         tenant,
@@ -93,8 +100,12 @@ async def test_text_message_is_sent_as_text(
 async def test_a_meta_error_fails_the_notification_with_its_code(
     api: Client, tenant: TenantFixture, engine: AsyncEngine, worker: None, recipient: str
 ) -> None:
+    # Our registry still lists a template Meta has since deleted: ingest accepts it, Meta refuses it.
+    await put_registry_templates(
+        engine, tenant, template("retired_template", "en_US", "Hi {{1}}, {{2}}, {{3}}")
+    )
     body = order_request(recipient)
-    body["template"]["name"] = "no_such_template"
+    body["template"]["name"] = "retired_template"
     nid = await _send(api, tenant, body)
     n = await wait_status(engine, nid, {"failed"})
     assert n.error_code == "132001"
@@ -108,6 +119,10 @@ async def test_a_meta_error_fails_the_notification_with_its_code(
 async def test_wrong_parameter_count_is_meta_132000(
     api: Client, tenant: TenantFixture, engine: AsyncEngine, worker: None, recipient: str
 ) -> None:
+    # A stale registry (two placeholders) against Meta's current template (three).
+    await put_registry_templates(
+        engine, tenant, template("order_confirmation", "en_US", "Hi {{1}}, order {{2}}.")
+    )
     body = order_request(recipient)
     body["template"]["parameters"] = body["template"]["parameters"][:2]
     n = await wait_status(engine, await _send(api, tenant, body), {"failed"})
@@ -181,7 +196,7 @@ async def test_an_async_failure_from_meta_fails_a_sent_notification(
     assert n.sent_at is not None
 
 
-async def test_a_bad_access_token_fails_with_190(
+async def test_a_bad_access_token_pauses_the_sender_with_190(
     api: Client,
     tenant: TenantFixture,
     engine: AsyncEngine,
@@ -200,8 +215,12 @@ async def test_a_bad_access_token_fails_with_190(
             },
         )
     ).raise_for_status()
-    n = await wait_status(engine, await _send(api, tenant, order_request(recipient)), {"failed"})
-    assert n.error_code == "190"
+    # A sender-level error pauses the sender; the notification waits with its attempt intact.
+    n = await wait_status(engine, await _send(api, tenant, order_request(recipient)), {"rate_limited"})
+    assert n.attempt == 0
+    async with UnitOfWork(engine) as uow:
+        sender = await uow.senders.get(tenant.sender_id)
+    assert sender is not None and sender.paused_code == "190"
 
 
 async def test_a_redelivered_message_sends_nothing_twice(
@@ -251,3 +270,26 @@ async def test_bulk_notifications_all_reach_a_final_state(
     assert r.status_code == 202
     for item in r.json()["notifications"]:
         await wait_status(engine, item["id"], {"sent", "delivered", "read"})
+
+
+async def test_an_opt_out_after_acceptance_stops_the_send(
+    api: Client,
+    tenant: TenantFixture,
+    engine: AsyncEngine,
+    sandbox: httpx.AsyncClient,
+    recipient: str,
+    worker: None,
+    scheduler: None,
+) -> None:
+    """Accepted (scheduled two seconds ahead), then the recipient opts out: it is never sent."""
+    from datetime import UTC, datetime, timedelta
+
+    when = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    nid = await _send(api, tenant, order_request(recipient, scheduled_for=when))
+    async with UnitOfWork(engine) as uow:
+        await uow.opt_outs.add(tenant.tenant_id, recipient, source="keyword", reason="STOP")
+        await uow.commit()
+    n = await wait_status(engine, nid, {"failed", "sent", "delivered", "read"})
+    assert n.status.value == "failed"
+    assert n.error_code == "RECIPIENT_OPTED_OUT"
+    assert await sandbox_messages(sandbox, recipient) == []

@@ -254,14 +254,14 @@ async def test_pricing_is_stored(
 ) -> None:
     nid, wamid = await sent_notification(api, tenant, engine)
     pricing = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "utility"}
-    await post(receiver, envelope(status(wamid, "delivered", int(time.time()), pricing=pricing)))
-    async with engine.connect() as conn:
-        from sqlalchemy import select
-
-        stored = (
-            await conn.execute(select(notifications.c.pricing).where(notifications.c.id == nid))
-        ).scalar()
-    assert stored == pricing
+    conversation = {"id": "72b14d6b", "expiration_timestamp": "1750116480", "origin": {"type": "utility"}}
+    await post(
+        receiver,
+        envelope(status(wamid, "delivered", int(time.time()), pricing=pricing, conversation=conversation)),
+    )
+    n, _ = await load(engine, nid)
+    assert n.pricing == pricing
+    assert n.conversation == conversation
 
 
 async def test_unknown_messages_and_other_fields_are_acknowledged(receiver: str) -> None:

@@ -81,7 +81,9 @@ def test_bad_key_sizes(size: int) -> None:
         SecretBox(base64.b64encode(os.urandom(size)).decode())
 
 
-@pytest.mark.parametrize("key", ["not base64!", "@@@@", KEY[:-2] + "*="])
+@pytest.mark.parametrize(
+    "key", ["not base64!", "@@@@", KEY[:-2] + "*="], ids=["punctuation", "symbols", "bad-padding"]
+)
 def test_non_base64_key(key: str) -> None:
     with pytest.raises(SecretBoxError):
         SecretBox(key)

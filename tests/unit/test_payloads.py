@@ -98,3 +98,55 @@ def test_payload_object_is_named_after_its_type() -> None:
         assert payload["type"] in payload
         (other,) = {"text", "template"} - {payload["type"]}
         assert other not in payload
+
+
+def test_header_buttons_and_named_parameters() -> None:
+    from wanotify.common.domain.message import ButtonParameter, HeaderParameter
+
+    content = TemplateContent(
+        name="t",
+        language="en",
+        parameters=[TemplateParameter(type="text", value="Ana", name="first_name")],
+        header=HeaderParameter(type="image", link="https://f.example/a.png"),
+        buttons=[
+            ButtonParameter(sub_type="copy_code", index=1, value="SAVE10"),
+            ButtonParameter(sub_type="url", index=0, value="x1"),
+        ],
+    )
+    assert build_send_payload(RECIPIENT, content, NOTIF_ID)["template"]["components"] == [
+        {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://f.example/a.png"}}]},
+        {"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "first_name"}]},
+        {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "x1"}]},
+        {
+            "type": "button",
+            "sub_type": "copy_code",
+            "index": "1",
+            "parameters": [{"type": "coupon_code", "coupon_code": "SAVE10"}],
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "filename", "expected"),
+    [
+        ("document", "a.pdf", {"link": "https://f.example/a", "caption": "c", "filename": "a.pdf"}),
+        ("video", None, {"link": "https://f.example/a", "caption": "c"}),
+    ],
+)
+def test_media_payload(kind: str, filename: str | None, expected: dict[str, str]) -> None:
+    from wanotify.common.domain.message import MediaContent
+
+    content = MediaContent(type=kind, link="https://f.example/a", caption="c", filename=filename)  # type: ignore[arg-type]
+    payload = build_send_payload(RECIPIENT, content, NOTIF_ID)
+    assert payload["type"] == kind
+    assert payload[kind] == expected
+
+
+def test_stored_content_without_the_new_fields_still_decodes() -> None:
+    import msgspec
+
+    from wanotify.common.domain.message import MessageContent
+
+    old = b'{"kind":"template","name":"t","language":"en","parameters":[{"type":"text","value":"a"}]}'
+    decoded = msgspec.json.decode(old, type=MessageContent)
+    assert decoded == TemplateContent(name="t", language="en", parameters=[TemplateParameter("text", "a")])

@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from sqlalchemy import update
 
+from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox, generate_key
 from wanotify.common.db.engine import create_engine
+from wanotify.common.db.schema import api_keys
+from wanotify.common.db.tenants import DEFAULT_SCOPES
 from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.meta.client import MetaClient, create_http_client
+from wanotify.common.template_sync import TemplateSyncer
 
 DEMO_RECIPIENT = "+14155550123"
 
@@ -113,13 +119,38 @@ async def ensure_demo_tenant(database_url: str, local: LocalSecrets, key_file: P
                     ),
                 )
             key = saved_key
-            if not key or await uow.tenants.principal_for_key(key) is None:
+            principal = await uow.tenants.principal_for_key(key) if key else None
+            if principal is None:
                 _, key = await uow.tenants.create_key(local.demo_tenant_id, name="dev")
                 _write_private(key_file, (key + "\n").encode())
+            elif not set(DEFAULT_SCOPES) <= principal.scopes:  # a key from an older version
+                await uow.connection.execute(
+                    update(api_keys)
+                    .where(api_keys.c.id == principal.key_id)
+                    .values(scopes=list(DEFAULT_SCOPES))
+                )
             await uow.commit()
         return key
     finally:
         await engine.dispose()
+
+
+async def sync_demo_templates(settings: Settings, local: LocalSecrets) -> str | None:
+    """Our template registry from the sandbox (so the curl line passes the ingest checks).
+
+    Returns an error to print, or None. The scheduler syncs again every TEMPLATE_SYNC_INTERVAL_SECONDS.
+    """
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with create_http_client(settings.meta, max_connections=2) as http:
+            syncer = TemplateSyncer(
+                lambda: UnitOfWork(engine), MetaClient(settings.meta, http), SecretBox(local.encryption_key)
+            )
+            results = await syncer.sync_tenant(local.demo_tenant_id)
+    finally:
+        await engine.dispose()
+    errors = [r.error for r in results if r.error]
+    return errors[0] if errors else None
 
 
 def _read_key(path: Path) -> str:

@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     kc = keys.add_parser("create", help="create an API key (printed once, stored as sha256)")
     kc.add_argument("--tenant", required=True)
     kc.add_argument("--name", default="default")
-    kc.add_argument("--scope", action="append", dest="scopes", help="repeatable; default send and read")
+    kc.add_argument(
+        "--scope", action="append", dest="scopes", help="repeatable; default: every scope (see README)"
+    )
     senders = sub.add_parser("senders", help="manage WhatsApp senders").add_subparsers(
         dest="action", required=True
     )

@@ -19,7 +19,13 @@ from pathlib import Path
 import httpx
 
 from wanotify.cli.admin import run_migrations
-from wanotify.cli.demo import curl_lines, ensure_demo_tenant, load_or_create_secrets, write_sandbox_seed
+from wanotify.cli.demo import (
+    curl_lines,
+    ensure_demo_tenant,
+    load_or_create_secrets,
+    sync_demo_templates,
+    write_sandbox_seed,
+)
 from wanotify.cli.embedded import EmbeddedPostgres, EmbeddedRedis
 from wanotify.common.config import load_settings
 
@@ -122,6 +128,11 @@ def up(env: Mapping[str, str]) -> int:
             children.append(child)
         api_url = f"http://{settings.api.host}:{settings.api.port}"
         _wait_http(f"http://{settings.sandbox.host}:{settings.sandbox.port}/_sandbox/health", 60, children)
+        sync_error = asyncio.run(sync_demo_templates(child_settings, local))
+        if sync_error:
+            print(
+                f"warning: the demo templates could not be synced: {sync_error}", file=sys.stderr, flush=True
+            )
         _wait_http(f"{api_url}/livez", 60, children)
         _wait_http(f"http://{settings.receiver.host}:{settings.receiver.port}/livez", 60, children)
         send, status = curl_lines(api_url, key)

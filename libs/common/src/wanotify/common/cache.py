@@ -38,3 +38,6 @@ class TtlCache(Generic[K, V]):
         self._items.move_to_end(key)
         while len(self._items) > self._max:
             self._items.popitem(last=False)
+
+    def drop(self, key: K) -> None:
+        self._items.pop(key, None)

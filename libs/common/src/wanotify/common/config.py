@@ -35,6 +35,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("QUEUE_BACKEND", "postgres", "`postgres` (queue table in the database) or `sqs`."),
     EnvVar("SQS_QUEUE_URL", "", "Send queue URL when `QUEUE_BACKEND=sqs`."),
     EnvVar("SQS_ENDPOINT_URL", "", "SQS endpoint override (moto, LocalStack); empty means AWS."),
+    EnvVar(
+        "SQS_DLQ_URL",
+        "",
+        "The send queue's SQS dead-letter queue; the scheduler folds its messages back as failed notifications (`POISON_MESSAGE`). Empty skips that job.",
+    ),
     EnvVar("AWS_REGION", "us-east-1", "AWS region for SQS."),
     EnvVar(
         "QUEUE_VISIBILITY_TIMEOUT_SECONDS",
@@ -73,12 +78,25 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("WORKER_CONCURRENCY", "20", "Notifications processed at once by one worker process."),
     EnvVar("WORKER_MAX_ATTEMPTS", "5", "Send attempts before a retryable failure becomes final."),
     EnvVar("WORKER_SHUTDOWN_GRACE_SECONDS", "20", "Time given to in-flight messages on SIGTERM."),
+    EnvVar(
+        "BREAKER_FAILURE_THRESHOLD",
+        "5",
+        "Consecutive transient failures (network, 5xx, Meta's `soon` class) that open a sender's circuit breaker.",
+    ),
+    EnvVar(
+        "BREAKER_COOLDOWN_SECONDS", "30", "How long an open breaker defers a sender's sends before one probe."
+    ),
     EnvVar("SCHEDULER_HOST", "127.0.0.1", "Scheduler health/metrics bind address."),
     EnvVar("SCHEDULER_PORT", "9102", "Scheduler health/metrics port (0 disables the server)."),
     EnvVar("SCHEDULER_INTERVAL_SECONDS", "1", "Pause between two scheduler passes."),
     EnvVar("SCHEDULER_BATCH_SIZE", "500", "Rows handled per job per pass."),
     EnvVar(
         "OUTBOX_GRACE_SECONDS", "5", "Age after which a queued but unpublished notification is republished."
+    ),
+    EnvVar(
+        "TEMPLATE_SYNC_INTERVAL_SECONDS",
+        "600",
+        "How often the scheduler syncs every tenant's templates from Meta (all pages per WABA); 0 disables.",
     ),
     EnvVar("LEADER_ELECTION", "false", "Use a Kubernetes Lease so one scheduler replica works at a time."),
     EnvVar("LEADER_LEASE_NAME", "wa-notify-scheduler", "Name of that Lease."),
@@ -114,6 +132,7 @@ class QueueSettings(msgspec.Struct, frozen=True):
     backend: QueueBackend = "postgres"
     sqs_queue_url: str = ""
     sqs_endpoint_url: str = ""
+    sqs_dlq_url: str = ""
     aws_region: str = "us-east-1"
     visibility_timeout_seconds: int = 60
     wait_seconds: float = 1.0
@@ -134,6 +153,8 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     concurrency: int = 20
     max_attempts: int = 5
     shutdown_grace_seconds: float = 20.0
+    breaker_failure_threshold: int = 5
+    breaker_cooldown_seconds: float = 30.0
 
 
 class SchedulerSettings(msgspec.Struct, frozen=True):
@@ -141,6 +162,7 @@ class SchedulerSettings(msgspec.Struct, frozen=True):
     interval_seconds: float = 1.0
     batch_size: int = 500
     outbox_grace_seconds: float = 5.0
+    template_sync_interval_seconds: float = 600.0
     leader_election: bool = False
     lease_name: str = "wa-notify-scheduler"
     namespace: str = "default"
@@ -218,6 +240,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         backend="sqs" if backend == "sqs" else "postgres",
         sqs_queue_url=e.text("SQS_QUEUE_URL"),
         sqs_endpoint_url=e.text("SQS_ENDPOINT_URL"),
+        sqs_dlq_url=e.text("SQS_DLQ_URL"),
         aws_region=e.text("AWS_REGION"),
         visibility_timeout_seconds=e.integer("QUEUE_VISIBILITY_TIMEOUT_SECONDS"),
         wait_seconds=e.number("QUEUE_WAIT_SECONDS"),
@@ -247,12 +270,15 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             concurrency=e.integer("WORKER_CONCURRENCY"),
             max_attempts=e.integer("WORKER_MAX_ATTEMPTS"),
             shutdown_grace_seconds=e.number("WORKER_SHUTDOWN_GRACE_SECONDS"),
+            breaker_failure_threshold=e.integer("BREAKER_FAILURE_THRESHOLD"),
+            breaker_cooldown_seconds=e.number("BREAKER_COOLDOWN_SECONDS"),
         ),
         scheduler=SchedulerSettings(
             http=e.http("SCHEDULER"),
             interval_seconds=e.number("SCHEDULER_INTERVAL_SECONDS"),
             batch_size=e.integer("SCHEDULER_BATCH_SIZE"),
             outbox_grace_seconds=e.number("OUTBOX_GRACE_SECONDS"),
+            template_sync_interval_seconds=e.number("TEMPLATE_SYNC_INTERVAL_SECONDS"),
             leader_election=e.flag("LEADER_ELECTION"),
             lease_name=e.text("LEADER_LEASE_NAME"),
             namespace=e.text("POD_NAMESPACE"),

@@ -65,5 +65,28 @@ class Metrics:
             registry=r,
         )
 
+        self.sender_pauses = Counter(
+            "wanotify_sender_pauses_total",
+            "Senders paused by a sender-level Meta error",
+            ["code"],
+            registry=r,
+        )
+        self.paused_senders = Gauge("wanotify_paused_senders", "Senders currently paused", registry=r)
+        self.breaker_transitions = Counter(
+            "wanotify_breaker_transitions_total",
+            "Sender circuit breaker state changes",
+            ["state"],
+            registry=r,
+        )
+        self.deferred = Counter(
+            "wanotify_deferred_total", "Claims deferred without burning an attempt", ["reason"], registry=r
+        )
+        self.dead_letter_folded = Counter(
+            "wanotify_dlq_folded_total", "SQS dead-letter messages folded back as failed", registry=r
+        )
+        self.expired = Counter(
+            "wanotify_notifications_expired_total", "Notifications expired before sending", ["by"], registry=r
+        )
+
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -12,20 +12,28 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 from redis.asyncio import Redis
 
 from wanotify.api.auth import Authenticator
+from wanotify.api.dead_letters.controller import DeadLetterController, DeadLetterService
 from wanotify.api.errors import EXCEPTION_HANDLERS
 from wanotify.api.notifications.controller import NotificationController
+from wanotify.api.notifications.rules import IngestRules
 from wanotify.api.notifications.service import NotificationService
+from wanotify.api.opt_outs.controller import OptOutController
+from wanotify.api.senders.controller import SenderController, SenderService
 from wanotify.api.state import AppState
+from wanotify.api.templates.controller import TemplateController
+from wanotify.api.templates.service import TemplateService
 from wanotify.api.tracing import trace_id_middleware
 from wanotify.common.config import Settings
+from wanotify.common.crypto import SecretBox
 from wanotify.common.db.engine import create_engine
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.health import database_check, meta_check, queue_check, redis_check, run_checks
 from wanotify.common.http import metrics_middleware
-from wanotify.common.meta.client import create_http_client
+from wanotify.common.meta.client import MetaClient, create_http_client
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
+from wanotify.common.template_sync import TemplateSyncer
 
 
 @get("/livez", include_in_schema=False, sync_to_thread=False)
@@ -58,12 +66,25 @@ def create_app(settings: Settings) -> Litestar:
             return UnitOfWork(engine)
 
         state: Any = app.state
+        rules = IngestRules(settings.api_key_cache_seconds)
         state.notifications = NotificationService(
             uow,
             Publisher(queue, engine),
             metrics,
             max_attempts=settings.worker.max_attempts,
             cache_seconds=settings.api_key_cache_seconds,
+            rules=rules,
+        )
+        syncer = (
+            TemplateSyncer(uow, MetaClient(settings.meta, http), SecretBox(settings.encryption_key))
+            if settings.encryption_key
+            else None
+        )
+        state.templates = TemplateService(uow, syncer, rules)
+        state.uow = uow
+        state.senders = SenderService(uow)
+        state.dead_letters = DeadLetterService(
+            uow, Publisher(queue, engine), metrics, max_attempts=settings.worker.max_attempts
         )
         state.authenticate = Authenticator(uow, cache_seconds=settings.api_key_cache_seconds)
 
@@ -89,7 +110,16 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         logging_config=None,
-        route_handlers=[NotificationController, health, livez, metrics_endpoint],
+        route_handlers=[
+            NotificationController,
+            TemplateController,
+            OptOutController,
+            SenderController,
+            DeadLetterController,
+            health,
+            livez,
+            metrics_endpoint,
+        ],
         lifespan=[lifespan],
         state=AppState(),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -6,11 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+import msgspec
+
+from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.notification import Notification
 from wanotify.common.metrics import Metrics
-from wanotify.common.publisher import Publisher
-from wanotify.common.queue.base import MAX_DELAY_SECONDS
+from wanotify.common.publisher import Publisher, QueueJob
+from wanotify.common.queue.base import MAX_DELAY_SECONDS, Queue, QueueError
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,7 @@ class SchedulerJobs:
         batch_size: int,
         outbox_grace_seconds: float,
         stale_claim_seconds: float,
+        dead_letter_queue: Queue | None = None,
     ) -> None:
         self._uow = uow
         self._publisher = publisher
@@ -32,6 +36,7 @@ class SchedulerJobs:
         self._batch = batch_size
         self._grace = outbox_grace_seconds
         self._stale = stale_claim_seconds
+        self._dlq = dead_letter_queue
 
     async def release_due(self) -> int:
         """Scheduled notifications whose time has come → queued and published."""
@@ -66,6 +71,64 @@ class SchedulerJobs:
         if ids:
             log.warning("requeued notifications with lapsed claims", extra={"count": len(ids)})
         return len(ids)
+
+    async def expire_due(self) -> int:
+        """Waiting notifications whose ``expires_at`` passed → ``expired`` (never sent after it)."""
+        async with self._uow() as uow:
+            ids = await FailureRepository(uow.connection).expire_due(self._batch)
+            await uow.commit()
+        if ids:
+            self._metrics.expired.labels("scheduler").inc(len(ids))
+            self._metrics.transitions.labels("expired").inc(len(ids))
+            log.info("expired notifications", extra={"count": len(ids)})
+        return len(ids)
+
+    async def count_paused_senders(self) -> int:
+        async with self._uow() as uow:
+            paused = await FailureRepository(uow.connection).count_paused_senders()
+        self._metrics.paused_senders.set(paused)
+        return paused
+
+    async def fold_dead_letter_queue(self) -> int:
+        """Messages in SQS's own dead-letter queue (poison messages): the notification becomes
+        ``failed`` with ``POISON_MESSAGE`` unless it is already past dispatch, then the message is
+        deleted, so nothing stays hidden in a queue nobody reads. Skipped without ``SQS_DLQ_URL``."""
+        if self._dlq is None:
+            return 0
+        folded = 0
+        try:
+            messages = await self._dlq.receive(10, 0)
+        except QueueError as exc:
+            log.warning("dead-letter queue receive failed", extra={"error": str(exc)[:200]})
+            return 0
+        done: list[str] = []
+        for message in messages:
+            try:
+                job = msgspec.json.decode(message.body, type=QueueJob)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                log.error(
+                    "dead-letter message is not a job; deleted", extra={"message_id": message.message_id}
+                )
+                done.append(message.receipt)
+                continue
+            async with self._uow() as uow:
+                failed = await FailureRepository(uow.connection).fail_poison(job.notification_id)
+                await uow.commit()
+            if failed:
+                folded += 1
+                self._metrics.transitions.labels("failed").inc()
+                log.warning(
+                    "poison message folded back as a failed notification",
+                    extra={"notification_id": job.notification_id},
+                )
+            done.append(message.receipt)
+        if done:
+            try:
+                await self._dlq.delete(done)
+            except QueueError as exc:
+                log.warning("dead-letter queue delete failed", extra={"error": str(exc)[:200]})
+        self._metrics.dead_letter_folded.inc(folded)
+        return folded
 
     async def _publish(self, items: Sequence[Notification], *, use_stored_trace: bool) -> int:
         if not items:

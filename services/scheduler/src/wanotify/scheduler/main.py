@@ -15,8 +15,10 @@ from wanotify.common.lifecycle import sleep_or_stop
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
+from wanotify.common.queue.sqs import SqsQueue
 from wanotify.scheduler.jobs import SchedulerJobs
 from wanotify.scheduler.leader import run_as_leader
+from wanotify.scheduler.template_sync import run_template_sync
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,11 @@ async def run_passes(jobs: SchedulerJobs, interval: float, stop: asyncio.Event) 
         try:
             await jobs.release_due()
             await jobs.relay_outbox()
+            await jobs.expire_due()
+            await jobs.fold_dead_letter_queue()
             if passes % STALE_CLAIM_EVERY == 0:
                 await jobs.recover_stale_claims()
+                await jobs.count_paused_senders()
         except Exception:
             log.exception("scheduler pass failed; retrying next pass")
         passes += 1
@@ -41,6 +46,17 @@ async def serve_scheduler(settings: Settings, stop: asyncio.Event) -> None:
     metrics = Metrics("scheduler")
     engine = create_engine(settings.database_url, pool_size=min(settings.database_pool_size, 4))
     queue = create_queue(settings.queue, engine)
+    dlq = (
+        SqsQueue(
+            settings.queue.sqs_dlq_url,
+            region=settings.queue.aws_region,
+            endpoint_url=settings.queue.sqs_endpoint_url,
+            visibility_timeout=settings.queue.visibility_timeout_seconds,
+            threads=2,
+        )
+        if settings.queue.sqs_dlq_url
+        else None
+    )
     jobs = SchedulerJobs(
         lambda: UnitOfWork(engine),
         Publisher(queue, engine),
@@ -50,6 +66,7 @@ async def serve_scheduler(settings: Settings, stop: asyncio.Event) -> None:
         stale_claim_seconds=float(
             settings.queue.visibility_timeout_seconds * max(settings.queue.max_receives, 1)
         ),
+        dead_letter_queue=dlq,
     )
 
     async def health() -> tuple[int, dict[str, Any]]:
@@ -59,13 +76,18 @@ async def serve_scheduler(settings: Settings, stop: asyncio.Event) -> None:
         )
 
     async def work() -> None:
-        await run_passes(jobs, settings.scheduler.interval_seconds, stop)
+        await asyncio.gather(
+            run_passes(jobs, settings.scheduler.interval_seconds, stop),
+            run_template_sync(settings, engine, stop),
+        )
 
     main = run_as_leader(settings.scheduler, work, stop) if settings.scheduler.leader_election else work()
     try:
         await run_with_ops(main, settings.scheduler.http, metrics, health, stop)
     finally:
         await queue.close()
+        if dlq is not None:
+            await dlq.close()
         await engine.dispose()
 
 

@@ -22,6 +22,7 @@ from wanotify.common.http import metrics_middleware, ops_handlers
 from wanotify.common.meta.signature import verify
 from wanotify.common.meta.webhooks import ChangeValue, WebhookEnvelope
 from wanotify.common.metrics import Metrics
+from wanotify.receiver.inbound import InboundHandler
 from wanotify.receiver.statuses import StatusApplier
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,12 @@ def create_app(settings: Settings) -> Litestar:
             metrics.webhook_events.labels("envelope", "malformed").inc()
             return _text("malformed payload", 400)
         applier: StatusApplier = app_state["applier"]
+        inbound: InboundHandler = app_state["inbound"]
         for entry in envelope.entry:
             for change in entry.changes:
+                if change.field == "message_template_status_update":
+                    await inbound.template_status(entry.id, change.value)
+                    continue
                 if change.field != "messages":
                     metrics.webhook_events.labels(change.field[:40], "ignored").inc()
                     continue
@@ -78,6 +83,7 @@ def create_app(settings: Settings) -> Litestar:
                     await applier.apply(item)
                 for _message in value.messages:
                     metrics.webhook_events.labels("inbound", "received").inc()
+                await inbound.messages(value)
         return _text("ok", 200)
 
     @asynccontextmanager
@@ -85,6 +91,7 @@ def create_app(settings: Settings) -> Litestar:
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         app_state["applier"] = StatusApplier(lambda: UnitOfWork(engine), metrics)
+        app_state["inbound"] = InboundHandler(lambda: UnitOfWork(engine), metrics)
 
         async def health() -> tuple[int, dict[str, Any]]:
             return await run_checks(

@@ -1,17 +1,27 @@
-"""Applying Meta's status webhooks: monotonic, idempotent, every report kept in the delivery log."""
+"""Applying Meta's status webhooks: monotonic, idempotent, every report kept in the delivery log.
+
+An asynchronous ``failed`` is classified like a synchronous error (reference §3): a retryable
+class with attempts left sends the notification back to ``queued`` for a new attempt after the
+class's delay (the wamid is cleared so the next send records its own; the scheduler's outbox
+relay publishes it); anything else fails it, with ``retryable`` as classified.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from opentelemetry import trace
 
+from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.notification import Notification
 from wanotify.common.domain.status import META_STATUSES, Status, meta_status_effect
+from wanotify.common.meta.errors import classify, is_retryable
 from wanotify.common.meta.webhooks import StatusItem
 from wanotify.common.metrics import Metrics
+from wanotify.common.retry import retry_delay
 from wanotify.common.telemetry import link_to
 
 log = logging.getLogger(__name__)
@@ -23,6 +33,25 @@ def meta_time(timestamp: str) -> datetime:
         return datetime.fromtimestamp(int(timestamp), UTC)
     except (ValueError, OverflowError):
         return datetime.now(UTC)
+
+
+def async_retry_delay(n: Notification, error_code: str | None) -> timedelta | None:
+    """The delay before another attempt after Meta reported ``failed``, or None to fail for good."""
+    if error_code is None or not error_code.lstrip("-").isdigit():
+        return None
+    code = int(error_code)
+    error_class = classify(code)
+    if not is_retryable(error_class) or n.attempt >= n.max_attempts or n.status is not Status.SENT:
+        return None
+    return retry_delay(error_class, n.attempt, code=code)
+
+
+def async_retryable(error_code: str | None) -> bool:
+    return (
+        error_code is not None
+        and error_code.lstrip("-").isdigit()
+        and is_retryable(classify(int(error_code)))
+    )
 
 
 class StatusApplier:
@@ -52,6 +81,16 @@ class StatusApplier:
                 error = item.errors[0] if item.errors else None
                 error_code = str(error.code) if error else None
                 error_message = (error.message or error.title) if error else None
+                failures = FailureRepository(uow.connection)
+                retry_in: timedelta | None = None
+                if (
+                    target is not None
+                    and n.whatsapp_message_id is None
+                    and await failures.wamid_was_retried(n.id, item.id)
+                ):
+                    target = None  # about a send whose failure already sent the notification back
+                if target is Status.FAILED:
+                    retry_in = async_retry_delay(n, error_code)
                 await uow.notifications.log(
                     n.id,
                     "meta_status" if target else "meta_status_ignored",
@@ -68,7 +107,16 @@ class StatusApplier:
                     },
                     occurred_at=at,
                 )
-                if target is not None:
+                if retry_in is not None:
+                    await failures.retry_after_async_failure(
+                        n,
+                        wamid=item.id,
+                        next_attempt_at=datetime.now(UTC) + retry_in,
+                        code=error_code or "",
+                        message=error_message or "",
+                    )
+                    target = Status.QUEUED
+                elif target is not None:
                     await uow.notifications.apply_meta_status(
                         n,
                         target,
@@ -76,7 +124,9 @@ class StatusApplier:
                         at=at,
                         error_code=error_code,
                         error_message=error_message,
+                        error_retryable=async_retryable(error_code),
                         pricing=item.pricing,
+                        conversation=item.conversation,
                     )
                 await uow.commit()
         result = "applied" if target is not None else "duplicate"

@@ -7,6 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from wanotify.common.breaker import CircuitBreaker
 from wanotify.common.config import Settings, require
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.engine import create_engine
@@ -35,6 +36,12 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
         metrics,
         claim_seconds=float(settings.queue.visibility_timeout_seconds),
         max_receives=settings.queue.max_receives,
+        breaker=CircuitBreaker(
+            redis,
+            threshold=settings.worker.breaker_failure_threshold,
+            cooldown=settings.worker.breaker_cooldown_seconds,
+            on_change=lambda state: metrics.breaker_transitions.labels(state).inc(),
+        ),
     )
     worker = Worker(
         queue,

@@ -213,7 +213,9 @@ class NotificationRepository:
         at: datetime,
         error_code: str | None = None,
         error_message: str | None = None,
+        error_retryable: bool = False,
         pricing: dict[str, Any] | None = None,
+        conversation: dict[str, Any] | None = None,
     ) -> None:
         """Move forward to ``target``, filling every timestamp it implies (read ⇒ delivered ⇒ sent)."""
         values: dict[str, Any] = {
@@ -233,11 +235,13 @@ class NotificationRepository:
                 failed_at=at,
                 error_code=error_code,
                 error_message=error_message,
-                error_retryable=False,
+                error_retryable=error_retryable,
                 claim_expires_at=None,
             )
         if pricing is not None:
             values["pricing"] = pricing
+        if conversation is not None:
+            values["conversation"] = conversation
         await self._conn.execute(update(_n).where(_n.c.id == n.id).values(**values))
 
     # --- scheduler -------------------------------------------------------------------------

@@ -18,7 +18,16 @@ from wanotify.common.domain.tenant import TenantPolicy, policy_of
 from wanotify.common.ids import new_id
 
 KEY_PREFIX = "wan_"
-DEFAULT_SCOPES = ("notifications:send", "notifications:read")
+DEFAULT_SCOPES = (
+    "notifications:send",
+    "notifications:read",
+    "senders:manage",
+    "dead_letters:read",
+    "dead_letters:manage",
+    "templates:read",
+    "templates:manage",
+    "opt_outs:manage",
+)
 
 
 def hash_key(key: str) -> str:

@@ -8,7 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from wanotify.common.db.idempotency import IdempotencyRepository
 from wanotify.common.db.notifications import NotificationRepository
+from wanotify.common.db.opt_outs import OptOutRepository
+from wanotify.common.db.templates import TemplateRepository
 from wanotify.common.db.tenants import SenderRepository, TenantRepository
+from wanotify.common.db.windows import WindowRepository
 
 
 class UnitOfWork:
@@ -16,6 +19,9 @@ class UnitOfWork:
     tenants: TenantRepository
     senders: SenderRepository
     idempotency: IdempotencyRepository
+    templates: TemplateRepository
+    windows: WindowRepository
+    opt_outs: OptOutRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -29,6 +35,9 @@ class UnitOfWork:
         self.tenants = TenantRepository(self._conn)
         self.senders = SenderRepository(self._conn)
         self.idempotency = IdempotencyRepository(self._conn)
+        self.templates = TemplateRepository(self._conn)
+        self.windows = WindowRepository(self._conn)
+        self.opt_outs = OptOutRepository(self._conn)
         return self
 
     @property

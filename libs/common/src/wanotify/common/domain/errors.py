@@ -68,3 +68,9 @@ class Unprocessable(DomainError):
         super().__init__(message, field=field)
         if code is not None:
             self.code = code
+
+
+class NotCancelable(DomainError):
+    """The notification was already handed to Meta (or is final): HTTP 409."""
+
+    code = "NOT_CANCELABLE"

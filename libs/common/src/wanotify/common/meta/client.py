@@ -8,6 +8,7 @@ import httpx
 import msgspec
 
 from wanotify.common.config import MetaSettings
+from wanotify.common.domain.template import MetaTemplate
 from wanotify.common.meta.errors import ErrorEnvelope, MetaApiError, MetaTransportError
 
 
@@ -18,6 +19,15 @@ class _SentMessage(msgspec.Struct):
 
 class _SendResponse(msgspec.Struct):
     messages: list[_SentMessage]
+
+
+class _Paging(msgspec.Struct):
+    next: str | None = None
+
+
+class _TemplatePage(msgspec.Struct):
+    data: list[MetaTemplate] = []
+    paging: _Paging | None = None
 
 
 class SendResult(msgspec.Struct, frozen=True):
@@ -56,6 +66,33 @@ class MetaClient:
                 raise MetaTransportError("bad_response", "unexpected success body", http_status=200) from exc
             return SendResult(wamid=sent.id, message_status=sent.message_status)
         raise _error_from(response)
+
+    async def list_templates(
+        self, waba_id: str, access_token: str, *, page_size: int = 100, max_pages: int = 1000
+    ) -> list[MetaTemplate]:
+        """``GET /{waba-id}/message_templates``, following ``paging.next`` to the last page."""
+        url: str | None = f"{self._base}/{waba_id}/message_templates"
+        params: dict[str, str] | None = {"limit": str(page_size)}
+        found: list[MetaTemplate] = []
+        for _ in range(max_pages):
+            if url is None:
+                break
+            try:
+                response = await self._http.get(url, params=params, headers=_headers(access_token))
+            except httpx.TimeoutException as exc:
+                raise MetaTransportError("timeout", f"Graph API timed out: {type(exc).__name__}") from exc
+            except httpx.HTTPError as exc:
+                raise MetaTransportError("network", f"Graph API unreachable: {type(exc).__name__}") from exc
+            if response.status_code != 200:
+                raise _error_from(response)
+            try:
+                page = msgspec.json.decode(response.content, type=_TemplatePage)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise MetaTransportError("bad_response", "unexpected template list", http_status=200) from exc
+            found.extend(page.data)
+            # `next` is a complete URL carrying the query (cursor included).
+            url, params = (page.paging.next if page.paging else None), None
+        return found
 
 
 def _headers(access_token: str) -> dict[str, str]:

@@ -22,11 +22,24 @@ class StatusItem(msgspec.Struct):
     conversation: dict[str, object] | None = None
 
 
+class InboundText(msgspec.Struct):
+    body: str = ""
+
+
+class InboundButton(msgspec.Struct):
+    """A template quick-reply tap: the button's text and its payload."""
+
+    text: str = ""
+    payload: str = ""
+
+
 class InboundMessage(msgspec.Struct):
     id: str
     timestamp: str
     type: str
     from_: str = msgspec.field(name="from", default="")
+    text: InboundText | None = None
+    button: InboundButton | None = None
 
 
 class Metadata(msgspec.Struct):
@@ -38,6 +51,16 @@ class ChangeValue(msgspec.Struct):
     metadata: Metadata | None = None
     statuses: list[StatusItem] = []
     messages: list[InboundMessage] = []
+
+
+class TemplateStatusUpdate(msgspec.Struct):
+    """``field: message_template_status_update`` (reference §5.7); the language may be ``en-US``."""
+
+    event: str
+    message_template_name: str
+    message_template_language: str
+    message_template_id: int | str | None = None
+    reason: str | None = None
 
 
 class Change(msgspec.Struct):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, MediaType, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.params import FromPath
 
 from wanotify.api.notifications.schemas import NotificationView
@@ -67,3 +67,11 @@ class NotificationController(Controller):
         principal = await state.authenticate(request, "notifications:read")
         service: NotificationService = state.notifications
         return await service.get(principal, notification_id)
+
+    @delete("/{notification_id:str}", status_code=200)
+    async def cancel(
+        self, request: Request[Any, Any, Any], state: AppState, notification_id: FromPath[str]
+    ) -> NotificationView:
+        principal = await state.authenticate(request, "notifications:send")
+        service: NotificationService = state.notifications
+        return await service.cancel(principal, notification_id)

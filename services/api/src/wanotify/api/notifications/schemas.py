@@ -24,17 +24,52 @@ class RecipientIn(msgspec.Struct, forbid_unknown_fields=True):
     phone_number: E164
 
 
+ParamName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[a-z_][a-z0-9_]*$",
+        description="For templates in the named format: the placeholder's name (Meta's parameter_name)",
+    ),
+]
+HttpsLink = Annotated[str, Meta(min_length=9, max_length=2048, description="An https:// URL Meta can fetch")]
+
+
 class TemplateParameterIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A body parameter: `text`, `currency` (`code` and a decimal `value` or `amount_1000`), `date_time`."""
+
     type: Literal["text", "currency", "date_time"]
     value: ParamValue
     code: Currency | None = None
     amount_1000: int | None = None
+    name: ParamName | None = None
+
+
+class HeaderIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The header's parameter: `text` with a `value` (at most 60 characters), or media by `link`."""
+
+    type: Literal["text", "image", "document", "video"]
+    value: Annotated[str, Meta(min_length=1, max_length=60)] | None = None
+    link: HttpsLink | None = None
+    filename: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
+    name: ParamName | None = None
+
+
+class ButtonIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A button's parameter: URL suffix (`url`), payload (`quick_reply`) or coupon code (`copy_code`)."""
+
+    sub_type: Literal["url", "quick_reply", "copy_code"]
+    index: Annotated[int, Meta(ge=0, le=9)]
+    value: Annotated[str, Meta(min_length=1, max_length=1024)]
 
 
 class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
     name: TemplateName
     language: Locale
     parameters: Annotated[list[TemplateParameterIn], Meta(max_length=100)] = []
+    header: HeaderIn | None = None
+    buttons: Annotated[list[ButtonIn], Meta(max_length=10)] = []
 
 
 class TextIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -42,11 +77,19 @@ class TextIn(msgspec.Struct, forbid_unknown_fields=True):
     preview_url: bool = False
 
 
+class MediaIn(msgspec.Struct, forbid_unknown_fields=True):
+    type: Literal["image", "document", "video"]
+    link: HttpsLink
+    caption: Annotated[str, Meta(min_length=1, max_length=1024)] | None = None
+    filename: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
+
+
 class NotificationIn(msgspec.Struct, forbid_unknown_fields=True):
     event_type: EventType
     recipient: RecipientIn
     template: TemplateIn | None = None
     message: TextIn | None = None
+    media: MediaIn | None = None
     metadata: dict[str, Any] = {}
     priority: Priority = "normal"
     scheduled_for: Annotated[datetime, Meta(tz=True)] | None = None
@@ -95,6 +138,11 @@ class ErrorOut(msgspec.Struct):
     retryable: bool | None
 
 
+class TemplateRef(msgspec.Struct):
+    name: str
+    language: str  # the locale actually used, after the tenant's fallback chain
+
+
 class NotificationView(msgspec.Struct):
     id: str
     event_type: str
@@ -114,3 +162,5 @@ class NotificationView(msgspec.Struct):
     batch_id: str | None
     expires_at: str | None = None
     canceled_at: str | None = None
+    message_type: str | None = None  # template, text, image, document or video
+    template: TemplateRef | None = None

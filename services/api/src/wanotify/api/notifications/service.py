@@ -7,9 +7,11 @@ import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 
+from wanotify.api.notifications.rules import IngestRules
 from wanotify.api.notifications.schemas import (
     BulkCreated,
     BulkIn,
@@ -19,19 +21,23 @@ from wanotify.api.notifications.schemas import (
     NotificationCreated,
     NotificationIn,
     NotificationView,
+    TemplateRef,
 )
 from wanotify.api.notifications.validation import check_request, content_of, decode
 from wanotify.common.cache import TtlCache
 from wanotify.common.clock import iso, utcnow
+from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.idempotency import StoredResponse
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.errors import (
     DomainError,
     IdempotencyConflict,
     NoSender,
+    NotCancelable,
     NotFound,
     ValidationFailed,
 )
+from wanotify.common.domain.message import TemplateContent, TextContent
 from wanotify.common.domain.notification import NewNotification, Notification, Principal
 from wanotify.common.domain.status import Status
 from wanotify.common.domain.tenant import TenantPolicy
@@ -83,6 +89,13 @@ def _created(n: Notification) -> NotificationCreated:
     )
 
 
+def _content_view(n: Notification) -> dict[str, Any]:
+    m = n.message
+    if isinstance(m, TemplateContent):
+        return {"message_type": "template", "template": TemplateRef(name=m.name, language=m.language)}
+    return {"message_type": "text" if isinstance(m, TextContent) else m.type}
+
+
 def view_of(n: Notification) -> NotificationView:
     error = None
     if n.status is Status.FAILED or n.error_code:
@@ -108,6 +121,7 @@ def view_of(n: Notification) -> NotificationView:
         batch_id=n.batch_id,
         expires_at=iso(n.expires_at),
         canceled_at=iso(n.canceled_at),
+        **_content_view(n),
     )
 
 
@@ -120,6 +134,7 @@ class NotificationService:
         *,
         max_attempts: int,
         cache_seconds: float = 10.0,
+        rules: IngestRules | None = None,
     ) -> None:
         self._uow = uow
         self._publisher = publisher
@@ -127,6 +142,7 @@ class NotificationService:
         self._max_attempts = max_attempts
         self._senders: TtlCache[str, str] = TtlCache(cache_seconds)
         self._policies: TtlCache[str, TenantPolicy] = TtlCache(cache_seconds)
+        self._rules = rules or IngestRules(cache_seconds)
 
     def _new(
         self,
@@ -197,7 +213,10 @@ class NotificationService:
                 if stored is not None:
                     return self._replay(stored, ctx)
             sender_id = await self._default_sender(uow, tenant_id)
-            built = build(sender_id, utcnow(), await self._policy(uow, tenant_id))
+            policy, now = await self._policy(uow, tenant_id), utcnow()
+            built = await self._enforce_rules(
+                uow, tenant_id, sender_id, policy, build(sender_id, now, policy)
+            )
             created = await uow.notifications.add_many(built.items)
             reply = self._reply(created, built)
             if ctx.idempotency_key:
@@ -213,6 +232,26 @@ class NotificationService:
         if not published:
             await self._publisher.publish(due)
         return reply
+
+    async def _enforce_rules(
+        self, uow: UnitOfWork, tenant_id: str, sender_id: str, policy: TenantPolicy, built: Built
+    ) -> Built:
+        """Templates, the customer-service window and opt-outs (422; per item in a bulk request)."""
+        checked = await self._rules.check(uow, tenant_id, sender_id, policy, built.items, utcnow())
+        if built.bulk is None:
+            for result in checked:
+                if isinstance(result, DomainError):
+                    raise result
+        kept = [r for r in checked if not isinstance(r, DomainError)]
+        if built.bulk is None or len(kept) == len(checked):
+            return Built(kept, built.errors, built.bulk)
+        errors = list(built.errors)
+        indexes = sorted(set(range(built.bulk[1])) - {e.index for e in errors})
+        for index, result in zip(indexes, checked, strict=True):
+            if isinstance(result, DomainError):
+                field = f"notifications[{index}].{result.field}" if result.field else None
+                errors.append(ItemError(index=index, code=result.code, message=result.message, field=field))
+        return Built(kept, sorted(errors, key=lambda e: e.index), built.bulk)
 
     async def _policy(self, uow: UnitOfWork, tenant_id: str) -> TenantPolicy:
         cached = self._policies.get(tenant_id)
@@ -263,6 +302,23 @@ class NotificationService:
             stored = await uow.idempotency.get(ctx.principal.tenant_id, ctx.idempotency_key)
         assert stored is not None
         return self._replay(stored, ctx)
+
+    async def cancel(self, principal: Principal, notification_id: str) -> NotificationView:
+        """Cancel a notification not yet handed to Meta: 404 if not the tenant's, 409 if too late."""
+        async with self._uow() as uow:
+            canceled = await FailureRepository(uow.connection).cancel(notification_id, principal.tenant_id)
+            current = canceled or await uow.notifications.get(notification_id, principal.tenant_id)
+            await uow.commit()
+        if current is None:
+            raise NotFound(f"Notification {notification_id} not found", field="id")
+        if canceled is None:
+            raise NotCancelable(
+                f"Notification {notification_id} is {current.status.value}: only scheduled, queued or "
+                "rate_limited notifications can be canceled",
+                field="id",
+            )
+        self._metrics.transitions.labels("canceled").inc()
+        return view_of(canceled)
 
     async def get(self, principal: Principal, notification_id: str) -> NotificationView:
         async with self._uow() as uow:

@@ -9,10 +9,18 @@ from typing import TypeVar
 
 import msgspec
 
-from wanotify.api.notifications.schemas import NotificationIn
+from wanotify.api.notifications.schemas import HeaderIn, MediaIn, NotificationIn, TemplateIn
 from wanotify.common.clock import utcnow
 from wanotify.common.domain.errors import MalformedJson, Unprocessable, ValidationFailed
-from wanotify.common.domain.message import MessageContent, TemplateContent, TemplateParameter, TextContent
+from wanotify.common.domain.message import (
+    ButtonParameter,
+    HeaderParameter,
+    MediaContent,
+    MessageContent,
+    TemplateContent,
+    TemplateParameter,
+    TextContent,
+)
 
 T = TypeVar("T")
 
@@ -21,6 +29,8 @@ MAX_SCHEDULE_AHEAD = timedelta(days=30)
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _FIELD_IN_MESSAGE = re.compile(r"field `(?P<name>[^`]+)`")
+_BAD_WHITESPACE = re.compile(r"[\n\t]| {5,}")
+_HTTPS_URL = re.compile(r"^https://[^\s/?#]+\.[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 _FIELD_CODES = {
     "recipient.phone_number": (
@@ -68,15 +78,33 @@ def _is_amount(value: str) -> bool:
         return False
 
 
-def content_of(request: NotificationIn) -> MessageContent:
-    """Exactly one of ``template`` or ``message``; currency parameters carry a code and a decimal amount."""
-    if (request.template is None) == (request.message is None):
-        raise ValidationFailed("Provide exactly one of 'template' or 'message'", field="template")
-    if request.message is not None:
-        return TextContent(text=request.message.text, preview_url=request.message.preview_url)
-    assert request.template is not None
+def _plain(value: str, field: str) -> None:
+    """Meta refuses template text parameters with a newline, a tab or more than 4 spaces in a row."""
+    if _BAD_WHITESPACE.search(value):
+        raise ValidationFailed(
+            "Template text parameters cannot contain new-line or tab characters or more than 4 "
+            "consecutive spaces",
+            field=field,
+        )
+
+
+def _https(link: str, field: str) -> None:
+    if not _HTTPS_URL.match(link):
+        raise ValidationFailed("Links must be https:// URLs", field=field)
+
+
+def _body_parameters(template: TemplateIn) -> list[TemplateParameter]:
     params = []
-    for i, p in enumerate(request.template.parameters):
+    names = [p.name for p in template.parameters]
+    if any(n is not None for n in names):
+        if any(n is None for n in names):
+            raise ValidationFailed(
+                "Name every parameter (named templates) or none (positional templates)",
+                field="template.parameters",
+            )
+        if len(set(names)) != len(names):
+            raise ValidationFailed("Parameter names must be unique", field="template.parameters")
+    for i, p in enumerate(template.parameters):
         if p.type == "currency":
             if p.code is None:
                 raise ValidationFailed(
@@ -88,8 +116,78 @@ def content_of(request: NotificationIn) -> MessageContent:
                     "Currency value must be a decimal amount such as 99.99, or give amount_1000",
                     field=f"template.parameters[{i}].value",
                 )
-        params.append(TemplateParameter(type=p.type, value=p.value, code=p.code, amount_1000=p.amount_1000))
-    return TemplateContent(name=request.template.name, language=request.template.language, parameters=params)
+        elif p.type == "text":
+            _plain(p.value, f"template.parameters[{i}].value")
+        params.append(
+            TemplateParameter(type=p.type, value=p.value, code=p.code, amount_1000=p.amount_1000, name=p.name)
+        )
+    return params
+
+
+def _header(header: HeaderIn | None) -> HeaderParameter | None:
+    if header is None:
+        return None
+    if header.type == "text":
+        if header.value is None:
+            raise ValidationFailed("A text header needs 'value'", field="template.header.value")
+        if header.link is not None or header.filename is not None:
+            raise ValidationFailed(
+                "A text header takes 'value' only, not 'link' or 'filename'", field="template.header"
+            )
+        _plain(header.value, "template.header.value")
+        return HeaderParameter(type="text", value=header.value, name=header.name)
+    if header.link is None:
+        raise ValidationFailed(f"A {header.type} header needs 'link'", field="template.header.link")
+    if header.value is not None or header.name is not None:
+        raise ValidationFailed(
+            "A media header takes 'link' (and 'filename' for documents), not 'value' or 'name'",
+            field="template.header",
+        )
+    if header.filename is not None and header.type != "document":
+        raise ValidationFailed("Only document headers take 'filename'", field="template.header.filename")
+    _https(header.link, "template.header.link")
+    return HeaderParameter(type=header.type, link=header.link, filename=header.filename)
+
+
+def _buttons(template: TemplateIn) -> list[ButtonParameter]:
+    seen: set[int] = set()
+    buttons = []
+    for i, b in enumerate(template.buttons):
+        if b.index in seen:
+            raise ValidationFailed(
+                f"Button index {b.index} is given twice", field=f"template.buttons[{i}].index"
+            )
+        seen.add(b.index)
+        if b.sub_type == "url":
+            _plain(b.value, f"template.buttons[{i}].value")
+        buttons.append(ButtonParameter(sub_type=b.sub_type, index=b.index, value=b.value))
+    return buttons
+
+
+def _media(media: MediaIn) -> MediaContent:
+    _https(media.link, "media.link")
+    if media.filename is not None and media.type != "document":
+        raise ValidationFailed("Only documents take 'filename'", field="media.filename")
+    return MediaContent(type=media.type, link=media.link, caption=media.caption, filename=media.filename)
+
+
+def content_of(request: NotificationIn) -> MessageContent:
+    """Exactly one of ``template``, ``message`` (text) or ``media``, checked against Meta's rules."""
+    given = [request.template, request.message, request.media]
+    if sum(x is not None for x in given) != 1:
+        raise ValidationFailed("Provide exactly one of 'template', 'message' or 'media'", field="template")
+    if request.message is not None:
+        return TextContent(text=request.message.text, preview_url=request.message.preview_url)
+    if request.media is not None:
+        return _media(request.media)
+    assert request.template is not None
+    return TemplateContent(
+        name=request.template.name,
+        language=request.template.language,
+        parameters=_body_parameters(request.template),
+        header=_header(request.template.header),
+        buttons=_buttons(request.template),
+    )
 
 
 def check_request(request: NotificationIn) -> None:

@@ -1,0 +1,1 @@
+"""Opt-outs feature: recipients a tenant must not message."""

@@ -1,0 +1,1 @@
+"""Templates feature: the registry synced from Meta, listed per tenant."""
