@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
+
 from wanotify.common.config import Settings, require
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.engine import create_engine
 from wanotify.common.db.migrate import migrate
 from wanotify.common.db.tenants import DEFAULT_SCOPES as DEFAULT_SCOPES
 from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.tenant import TenantPolicy
 
 
 async def run_migrations(settings: Settings) -> None:
@@ -27,6 +30,26 @@ async def create_tenant(settings: Settings, name: str, tenant_id: str | None = N
             tid = await uow.tenants.create(name, tenant_id)
             await uow.commit()
         return tid
+    finally:
+        await engine.dispose()
+
+
+async def tenant_policy(settings: Settings, tenant_id: str, policy_json: str | None) -> str:
+    """Print the tenant's policy; with ``policy_json``, validate and store it first."""
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with UnitOfWork(engine) as uow:
+            if not await uow.tenants.exists(tenant_id):
+                raise SystemExit(f"no tenant {tenant_id}")
+            if policy_json is not None:
+                try:
+                    new = msgspec.json.decode(policy_json, type=TenantPolicy)
+                except msgspec.DecodeError as exc:
+                    raise SystemExit(f"invalid policy: {exc}") from None
+                await uow.tenants.set_policy(tenant_id, new)
+                await uow.commit()
+            current = await uow.tenants.policy(tenant_id)
+        return msgspec.json.format(msgspec.json.encode(current)).decode()
     finally:
         await engine.dispose()
 

@@ -40,6 +40,16 @@ def _parser() -> argparse.ArgumentParser:
     create = tenants.add_parser("create", help="create a tenant and print its id")
     create.add_argument("--name", required=True)
     create.add_argument("--id", dest="tenant_id")
+    policy = tenants.add_parser(
+        "policy",
+        help="show a tenant's policy, or replace it with --set (language fallback, attempts, keywords)",
+    )
+    policy.add_argument("--tenant", required=True)
+    policy.add_argument(
+        "--set",
+        dest="policy_json",
+        help='JSON, e.g. \'{"language_fallback": {"pt_BR": ["pt", "en"]}, "max_attempts": {"high": 8}}\'',
+    )
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
     kc = keys.add_parser("create", help="create an API key (printed once, stored as sha256)")
     kc.add_argument("--tenant", required=True)
@@ -105,6 +115,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif command == "migrate":
         asyncio.run(admin.run_migrations(load_settings(os.environ)))
         print("migrations applied")
+    elif command == "tenants" and args.action == "policy":
+        print(asyncio.run(admin.tenant_policy(load_settings(os.environ), args.tenant, args.policy_json)))
     elif command == "tenants":
         print(asyncio.run(admin.create_tenant(load_settings(os.environ), args.name, args.tenant_id)))
     elif command == "keys":
