@@ -8,7 +8,13 @@ import pytest
 
 from wanotify.common.domain.errors import Unprocessable
 from wanotify.common.domain.message import HeaderParameter, TemplateContent, TemplateParameter
-from wanotify.common.domain.template import Template, check_parameters, normalize_language, resolve
+from wanotify.common.domain.template import (
+    Template,
+    check_filled_body,
+    check_parameters,
+    normalize_language,
+    resolve,
+)
 
 
 def tpl(language: str, status: str = "APPROVED", body: str = "Hi {{1}}", **extra: Any) -> Template:
@@ -73,3 +79,35 @@ def test_headers() -> None:
     )
     plain = tpl("en", body="x")
     assert code_of(check_parameters, plain, with_image) == "TEMPLATE_PARAMETER_MISMATCH"
+
+
+def test_a_body_over_1024_once_filled_is_refused() -> None:
+    template = tpl("en", body="Order {{1}}: {{2}}")
+    fits = TemplateContent(
+        name="t",
+        language="en",
+        parameters=[
+            TemplateParameter(type="text", value="A1"),
+            TemplateParameter(type="text", value="x" * 1000),
+        ],
+    )
+    check_filled_body(template, fits)
+    too_long = TemplateContent(
+        name="t",
+        language="en",
+        parameters=[
+            TemplateParameter(type="text", value="A1"),
+            TemplateParameter(type="text", value="x" * 1020),
+        ],
+    )
+    assert code_of(check_filled_body, template, too_long) == "TEMPLATE_BODY_TOO_LONG"
+
+
+def test_named_bodies_are_filled_by_name() -> None:
+    template = tpl("en", body="Hi {{first_name}}", parameter_format="NAMED")
+    long_name = TemplateContent(
+        name="t",
+        language="en",
+        parameters=[TemplateParameter(type="text", value="y" * 1022, name="first_name")],
+    )
+    assert code_of(check_filled_body, template, long_name) == "TEMPLATE_BODY_TOO_LONG"

@@ -102,6 +102,7 @@ SQS_ENDPOINT_URL: {{ .Values.sqs.endpointUrl | quote }}
 SQS_DLQ_URL: {{ .Values.sqs.dlqUrl | quote }}
 BREAKER_FAILURE_THRESHOLD: {{ .Values.worker.breaker.failureThreshold | int64 | toString | quote }}
 BREAKER_COOLDOWN_SECONDS: {{ .Values.worker.breaker.cooldownSeconds | toString | quote }}
+TEMPLATE_SYNC_INTERVAL_SECONDS: {{ .Values.scheduler.templateSyncIntervalSeconds | int64 | toString | quote }}
 AWS_REGION: {{ .Values.sqs.region | quote }}
 DATABASE_POOL_SIZE: {{ .Values.database.poolSize | int64 | toString | quote }}
 META_GRAPH_BASE_URL: {{ .Values.meta.graphBaseUrl | quote }}

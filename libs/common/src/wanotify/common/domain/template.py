@@ -127,6 +127,30 @@ def _check_names(
         raise _mismatch(f"{what}: {len(names)} parameters given, the template has {len(expected)}", field)
 
 
+MAX_FILLED_BODY = 1024
+
+
+def check_filled_body(template: Template, content: TemplateContent) -> None:
+    """Meta refuses a body longer than 1024 characters once filled in (132005): say so at ingest."""
+    body = component(template, "BODY")
+    if body is None:
+        return
+    named = template.named
+    values = (
+        {p.name: p.value for p in content.parameters if p.name}
+        if named
+        else {str(i + 1): p.value for i, p in enumerate(content.parameters)}
+    )
+    pattern = _NAMED if named else _POSITIONAL
+    filled = pattern.sub(lambda m: values.get(m.group(1), m.group(0)), str(body.get("text", "")))
+    if len(filled) > MAX_FILLED_BODY:
+        raise Unprocessable(
+            f"The template body is {len(filled)} characters once filled in; Meta allows {MAX_FILLED_BODY}",
+            field="template.parameters",
+            code="TEMPLATE_BODY_TOO_LONG",
+        )
+
+
 def check_parameters(template: Template, content: TemplateContent) -> None:
     """Body, header and button parameters against the template (422 TEMPLATE_PARAMETER_MISMATCH)."""
     named = template.named

@@ -23,7 +23,7 @@ from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.errors import DomainError, Unprocessable
 from wanotify.common.domain.message import FreeForm, TemplateContent
 from wanotify.common.domain.notification import NewNotification
-from wanotify.common.domain.template import Template, check_parameters, resolve
+from wanotify.common.domain.template import Template, check_filled_body, check_parameters, resolve
 from wanotify.common.domain.tenant import TenantPolicy
 
 Checked = NewNotification | DomainError
@@ -97,6 +97,7 @@ class IngestRules:
         if isinstance(message, TemplateContent):
             template = resolve(templates, message.name, message.language, policy.language_fallback)
             check_parameters(template, message)
+            check_filled_body(template, message)
             if template.language != message.language:
                 return msgspec.structs.replace(
                     item, message=msgspec.structs.replace(message, language=template.language)
