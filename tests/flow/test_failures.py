@@ -230,3 +230,35 @@ async def test_attempts_follow_the_tenant_policy_per_priority(
         assert n.attempt == attempts
         assert n.error_retryable is True
         assert len(await sandbox_messages(sandbox, phone)) == attempts
+
+
+async def test_an_async_sender_level_failure_pauses_the_sender_and_the_notification_waits(
+    api: Client,
+    engine: AsyncEngine,
+    box: SecretBox,
+    sandbox_url: str,
+    worker: None,
+    sandbox: httpx.AsyncClient,
+) -> None:
+    tenant = await make_tenant(engine, box, sandbox_url)
+    phone = _phone()
+    await _fault(sandbox, phone, 131031, mode="async")  # account locked, reported in a `failed` webhook
+    nid = await _send(api, tenant, order_request(phone))
+
+    async def paused() -> Any:
+        async with UnitOfWork(engine) as uow:
+            return await uow.senders.get(tenant.sender_id)
+
+    sender = await eventually(
+        paused, lambda s: s is not None and s.paused_at is not None, what="the sender to be paused"
+    )
+    assert sender.paused_code == "131031"
+    async with UnitOfWork(engine) as uow:
+        n = await uow.notifications.get(nid)
+    assert n is not None
+    assert n.status.value in {"queued", "rate_limited"}, "it waits for the resume instead of failing"
+    assert n.whatsapp_message_id is None
+    r = await api.post(f"/v1/senders/{tenant.sender_id}/resume", headers=tenant.auth)
+    assert r.status_code == 200, r.text
+    n = await wait_status(engine, nid, {"sent", "delivered", "read"})
+    assert len(await sandbox_messages(sandbox, phone)) == 2

@@ -3,7 +3,9 @@
 An asynchronous ``failed`` is classified like a synchronous error (reference §3): a retryable
 class with attempts left sends the notification back to ``queued`` for a new attempt after the
 class's delay (the wamid is cleared so the next send records its own; the scheduler's outbox
-relay publishes it); anything else fails it, with ``retryable`` as classified.
+relay publishes it); a sender-level error (bad token, locked account) pauses the sender and sends
+the notification back to wait for the resume, as a synchronous one does; anything else fails it,
+with ``retryable`` as classified.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.notification import Notification
 from wanotify.common.domain.status import META_STATUSES, Status, meta_status_effect
-from wanotify.common.meta.errors import classify, is_retryable
+from wanotify.common.meta.errors import ErrorClass, classify, is_retryable
 from wanotify.common.meta.webhooks import StatusItem
 from wanotify.common.metrics import Metrics
 from wanotify.common.retry import retry_delay
@@ -44,6 +46,18 @@ def async_retry_delay(n: Notification, error_code: str | None) -> timedelta | No
     if not is_retryable(error_class) or n.attempt >= n.max_attempts or n.status is not Status.SENT:
         return None
     return retry_delay(error_class, n.attempt, code=code)
+
+
+# A paused sender's notification is looked at again this often (resuming wakes it at once).
+SENDER_PAUSE_RECHECK = timedelta(seconds=300)
+
+
+def is_sender_level(error_code: str | None) -> bool:
+    return (
+        error_code is not None
+        and error_code.lstrip("-").isdigit()
+        and classify(int(error_code)) is ErrorClass.SENDER
+    )
 
 
 def async_retryable(error_code: str | None) -> bool:
@@ -89,8 +103,13 @@ class StatusApplier:
                     and await failures.wamid_was_retried(n.id, item.id)
                 ):
                     target = None  # about a send whose failure already sent the notification back
+                pause_sender = False
                 if target is Status.FAILED:
                     retry_in = async_retry_delay(n, error_code)
+                    if retry_in is None and n.status is Status.SENT and is_sender_level(error_code):
+                        # As for a synchronous sender-level error: pause the sender and let the
+                        # notification wait for the resume instead of failing it.
+                        pause_sender, retry_in = True, SENDER_PAUSE_RECHECK
                 await uow.notifications.log(
                     n.id,
                     "meta_status" if target else "meta_status_ignored",
@@ -114,8 +133,19 @@ class StatusApplier:
                         next_attempt_at=datetime.now(UTC) + retry_in,
                         code=error_code or "",
                         message=error_message or "",
+                        waiting=Status.RATE_LIMITED if pause_sender else Status.QUEUED,
                     )
-                    target = Status.QUEUED
+                    target = Status.RATE_LIMITED if pause_sender else Status.QUEUED
+                    if pause_sender and await failures.pause_sender(
+                        n.sender_id,
+                        code=error_code or "",
+                        reason=f"({error_code}) {error_message or ''}"[:500],
+                    ):
+                        self._metrics.sender_pauses.labels(error_code or "").inc()
+                        log.warning(
+                            "sender paused by a sender-level error Meta reported asynchronously",
+                            extra={"sender_id": n.sender_id, "error_code": error_code},
+                        )
                 elif target is not None:
                     await uow.notifications.apply_meta_status(
                         n,

@@ -237,15 +237,23 @@ class FailureRepository:
 
     # --- receiver: an asynchronous failure worth another attempt ---------------------------
     async def retry_after_async_failure(
-        self, n: Notification, *, wamid: str, next_attempt_at: datetime, code: str, message: str
+        self,
+        n: Notification,
+        *,
+        wamid: str,
+        next_attempt_at: datetime,
+        code: str,
+        message: str,
+        waiting: Status = Status.QUEUED,
     ) -> bool:
         """``sent → queued`` for a new attempt: the wamid is cleared so the next send records its
-        own (the failed one stays in the delivery log)."""
+        own (the failed one stays in the delivery log). ``waiting=rate_limited`` parks it behind a
+        paused sender, so that resuming the sender wakes it."""
         stmt = (
             update(_n)
             .where(_n.c.id == n.id, _n.c.status == Status.SENT.value, _n.c.attempt == n.attempt)
             .values(
-                status=Status.QUEUED.value,
+                status=waiting.value,
                 whatsapp_message_id=None,
                 sent_at=None,
                 next_attempt_at=next_attempt_at,
@@ -263,7 +271,7 @@ class FailureRepository:
             await self._log.log(
                 n.id,
                 "retry_scheduled",
-                Status.QUEUED,
+                waiting,
                 source="meta",
                 attempt=n.attempt,
                 wamid=wamid,
