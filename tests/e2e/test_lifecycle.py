@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from tests.support.processes import ServiceProcess, run_cli, wait_http
-from tests.support.servers import create_database, drop_database
+from tests.support.servers import create_database, drop_database, server_dir
 from tests.support.world import order_request, template
 from wanotify.cli.embedded import free_port, port_open
 from wanotify.common.crypto import generate_key
@@ -191,18 +191,19 @@ def test_cluster_mode_lifecycle(cluster: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def embedded_env(tmp_path: Path) -> dict[str, str]:
+def embedded_env() -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "QUEUE_BACKEND"}}
-    env.update(
-        WA_DATA_DIR=str(tmp_path / ".wa-notify"),
-        API_PORT=str(free_port()),
-        RECEIVER_PORT=str(free_port()),
-        SANDBOX_PORT=str(free_port()),
-        WORKER_PORT=str(free_port()),
-        SCHEDULER_PORT=str(free_port()),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    with server_dir("wanotify-e2e-") as data:
+        env.update(
+            WA_DATA_DIR=str(data / ".wa-notify"),
+            API_PORT=str(free_port()),
+            RECEIVER_PORT=str(free_port()),
+            SANDBOX_PORT=str(free_port()),
+            WORKER_PORT=str(free_port()),
+            SCHEDULER_PORT=str(free_port()),
+            PYTHONUNBUFFERED="1",
+        )
+        yield env
 
 
 def start_up(env: dict[str, str], out: Path) -> subprocess.Popen[bytes]:

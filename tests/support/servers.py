@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,17 +47,33 @@ def _local_redis_usable() -> bool:
 
 
 @contextmanager
+def server_dir(prefix: str) -> Iterator[Path]:
+    """A data folder for an embedded server, outside pytest's tmp tree.
+
+    As root, PostgreSQL runs as a system user that must traverse every parent folder; pytest
+    restricts ``/tmp/pytest-of-<user>`` to 0700 whenever a session (or an xdist worker) starts.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
 def postgres_admin_url(tmp: Path) -> Iterator[str]:
     """A URL to a server where the tests may create databases."""
     if _local_pg_usable():
         yield LOCAL_PG
         return
-    server = EmbeddedPostgres(tmp / "postgres", durable=False)
-    server.start()
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
-    finally:
-        server.stop()
+    with server_dir("wanotify-test-pg-") as data:
+        server = EmbeddedPostgres(data / "postgres", durable=False)
+        server.start()
+        try:
+            yield f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
+        finally:
+            server.stop()
 
 
 @contextmanager

@@ -46,6 +46,7 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path, *, durable: bool = True, port: int | None = None) -> None:
         self.data_dir = data_dir.resolve()
+        self._explicit_port = port
         self.port = port or free_port()
         self._durable = durable
         with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
@@ -100,26 +101,22 @@ class EmbeddedPostgres:
             )
         if self._run("pg_ctl", "-D", str(self.data_dir), "status", check=False).returncode == 0:
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop", check=False)
-        options = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300"
-        if not self._durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        result = self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data_dir),
-            "-l",
-            str(self.data_dir / "server.log"),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-            check=False,
-        )
-        if result.returncode != 0:
-            log_tail = (self.data_dir / "server.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"embedded PostgreSQL failed to start: {result.stderr}\n{log_tail}")
+        # The port is picked before PostgreSQL binds it, so another process can take it first:
+        # try again on a fresh port rather than fail.
+        for attempt in range(3):
+            result = self._pg_ctl_start()
+            if result.returncode == 0:
+                break
+            if attempt < 2 and self._explicit_port is None:
+                self.port = free_port()
+                continue
+            log_path = self.data_dir / "server.log"
+            log_tail = (
+                log_path.read_text(errors="replace")[-2000:] if log_path.exists() else "(no server log)"
+            )
+            raise RuntimeError(
+                f"embedded PostgreSQL failed to start: {result.stdout}\n{result.stderr}\n{log_tail}"
+            )
         _wait_port("127.0.0.1", self.port, 30, "PostgreSQL")
         exists = self._run(
             "psql",
@@ -137,6 +134,26 @@ class EmbeddedPostgres:
         if exists != "1":
             self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "wanotify")
         return self.url
+
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess[str]:
+        options = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300"
+        if not self._durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        log_path = str(self.data_dir / "server.log")
+        return self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            log_path,
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+            check=False,
+        )
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "30", "stop", check=False)
