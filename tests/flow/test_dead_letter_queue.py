@@ -10,13 +10,10 @@ import msgspec
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.world import TenantFixture
+from tests.support.world import TenantFixture, insert_notification
 from wanotify.common.db.schema import notifications
 from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.message import TextContent
-from wanotify.common.domain.notification import NewNotification
 from wanotify.common.domain.status import Status
-from wanotify.common.ids import new_id
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher, QueueJob
 from wanotify.common.queue.postgres import PostgresQueue
@@ -25,30 +22,7 @@ from wanotify.scheduler.jobs import SchedulerJobs
 
 
 async def _notification(engine: AsyncEngine, tenant: TenantFixture, status: str) -> str:
-    nid = new_id("notif")
-    async with UnitOfWork(engine) as uow:
-        await uow.notifications.add_many(
-            [
-                NewNotification(
-                    id=nid,
-                    tenant_id=tenant.tenant_id,
-                    sender_id=tenant.sender_id,
-                    event_type="t",
-                    recipient_phone="+14155550123",
-                    priority="normal",
-                    status=Status.SCHEDULED,
-                    message=TextContent(text="x"),
-                    metadata={},
-                    max_attempts=3,
-                    scheduled_for=None,
-                    next_attempt_at=None,
-                    batch_id=None,
-                    trace_id=None,
-                    traceparent=None,
-                )
-            ]
-        )
-        await uow.commit()
+    nid = await insert_notification(engine, tenant, Status.SCHEDULED)
     async with engine.begin() as conn:  # stamped as published: no relay touches it
         await conn.execute(
             update(notifications)

@@ -10,12 +10,10 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.flow.conftest import wait_status
-from tests.support.world import TenantFixture, order_request
+from tests.support.world import TenantFixture, insert_notification, order_request
 from wanotify.cli.embedded import free_port
 from wanotify.common.db.schema import notifications
 from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.message import TextContent
-from wanotify.common.domain.notification import NewNotification
 from wanotify.common.domain.status import Status
 from wanotify.common.ids import new_id
 from wanotify.common.metrics import Metrics
@@ -40,31 +38,7 @@ def _jobs(engine: AsyncEngine, queue: Any) -> SchedulerJobs:
 
 async def _unpublished(engine: AsyncEngine, tenant: TenantFixture) -> str:
     """A queued row whose publish never happened (as if the API died right after commit)."""
-    nid = new_id("notif")
-    async with UnitOfWork(engine) as uow:
-        await uow.notifications.add_many(
-            [
-                NewNotification(
-                    id=nid,
-                    tenant_id=tenant.tenant_id,
-                    sender_id=tenant.sender_id,
-                    event_type="t",
-                    recipient_phone="+14155550123",
-                    priority="normal",
-                    status=Status.QUEUED,
-                    message=TextContent(text="x"),
-                    metadata={},
-                    max_attempts=3,
-                    scheduled_for=None,
-                    next_attempt_at=None,
-                    batch_id=None,
-                    trace_id=None,
-                    traceparent=None,
-                )
-            ]
-        )
-        await uow.commit()
-    return nid
+    return await insert_notification(engine, tenant, Status.QUEUED)
 
 
 async def _messages_for(engine: AsyncEngine, queue: str, nid: str) -> int:
