@@ -154,9 +154,9 @@ async def test_free_form_success_has_no_message_status_and_ids_are_unique(sb: Sa
     kinds: list[dict[str, Any]] = [
         {"type": "text", "text": {"body": "hi", "preview_url": True}},
         {"type": "image", "image": {"link": "https://cdn.test/a.png", "caption": "pic"}},
-        {"type": "document", "document": {"id": "1339522734477770", "filename": "a.pdf"}},
-        {"type": "video", "video": {"id": "1339522734477771"}},
-        {"type": "audio", "audio": {"id": "1339522734477772"}},
+        {"type": "document", "document": {"link": "https://cdn.test/a.pdf", "filename": "a.pdf"}},
+        {"type": "video", "video": {"link": "https://cdn.test/v.mp4"}},
+        {"type": "audio", "audio": {"link": "https://cdn.test/a.ogg"}},
         {"type": "sticker", "sticker": {"link": "https://cdn.test/s.webp"}},
         {"type": "location", "location": {"latitude": 52.5, "longitude": 13.4, "name": "Berlin"}},
         {"type": "contacts", "contacts": [{"name": {"formatted_name": "Ann Lee", "first_name": "Ann"}}]},

@@ -13,12 +13,14 @@ from litestar.params import FromQuery, JSONBody
 
 from wanotify.sandbox.catalog import parse_template
 from wanotify.sandbox.errors import MetaError
+from wanotify.sandbox.handshake import verify_webhook
 from wanotify.sandbox.ids import new_wamid
 from wanotify.sandbox.limits import RateLimiter
 from wanotify.sandbox.models import Behaviour, Fault, MessageRecord, PhoneNumber, Template, WebhookAttempt
-from wanotify.sandbox.payloads import inbound_text_payload, template_status_payload
+from wanotify.sandbox.payloads import inbound_text_payload
 from wanotify.sandbox.settings import StatusOrder
 from wanotify.sandbox.state import SandboxState
+from wanotify.sandbox.template_manage import set_status
 from wanotify.sandbox.validation import normalize_recipient
 from wanotify.sandbox.webhooks import WebhookDispatcher
 
@@ -78,6 +80,10 @@ class InboundRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     timestamp: int | None = None
 
 
+class VerifyRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    verify_token: str
+
+
 class InboundAccepted(msgspec.Struct, frozen=True):
     id: str
     wa_id: str
@@ -96,14 +102,7 @@ def admin_routes(
 ) -> list[HTTPRouteHandler]:
     def store_template(waba_id: str, template: Template, reason: str | None = None) -> Template:
         """Add or replace a template; a changed status emits `message_template_status_update`."""
-        old = state.find_template(waba_id, template.name, template.language)
-        kept = state.add_template(waba_id, template)
-        if old is not None and old.status != kept.status:
-            payload = template_status_payload(
-                waba_id, kept, event=kept.status, reason=reason, at=int(time.time())
-            )
-            dispatcher.schedule_payload("template_status", None, payload, status=kept.status)
-        return kept
+        return set_status(state, dispatcher, waba_id, template, reason)
 
     @get("/", sync_to_thread=False)
     def root() -> dict[str, str]:
@@ -232,6 +231,12 @@ def admin_routes(
         dispatcher.schedule_payload("inbound", wamid, payload)
         return InboundAccepted(id=wamid, wa_id=wa_id, timestamp=str(timestamp))
 
+    @post("/_sandbox/verify-webhook", status_code=200)
+    async def verify(data: JSONBody[VerifyRequest]) -> dict[str, Any]:
+        if not dispatcher.webhook_url:
+            raise ClientException(detail="no webhook URL configured (SANDBOX_WEBHOOK_URL is empty)")
+        return await verify_webhook(dispatcher.webhook_url, data.verify_token, dispatcher.timeout_seconds)
+
     @post("/_sandbox/reset", status_code=200)
     async def reset() -> dict[str, str]:
         await dispatcher.cancel_all()
@@ -255,5 +260,6 @@ def admin_routes(
         add_fault,
         clear_faults,
         inbound,
+        verify,
         reset,
     ]

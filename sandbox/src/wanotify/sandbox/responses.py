@@ -10,7 +10,7 @@ from litestar import Request, Response
 
 from wanotify.sandbox.errors import MetaError
 
-_VERSION = re.compile(r"v\d+\.\d+")
+VERSION_PATTERN = re.compile(r"v\d+\.\d+")
 
 
 def json_response(body: Any, status_code: int = 200) -> Response[bytes]:
@@ -22,7 +22,7 @@ def meta_error_response(_: Request[Any, Any, Any], error: MetaError) -> Response
 
 
 def check_version(version: str) -> None:
-    if not _VERSION.fullmatch(version):
+    if not VERSION_PATTERN.fullmatch(version):
         raise MetaError(100, f"Unknown path components: /{version}")
 
 

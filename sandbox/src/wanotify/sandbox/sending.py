@@ -19,7 +19,13 @@ from wanotify.sandbox.payloads import SERVICE_BILLING, Billing, template_billing
 from wanotify.sandbox.settings import SandboxSettings
 from wanotify.sandbox.state import SandboxState
 from wanotify.sandbox.template_check import check_template_request, find_template, template_reference
-from wanotify.sandbox.validation import Envelope, normalize_recipient, validate_envelope, validate_free_form
+from wanotify.sandbox.validation import (
+    MEDIA_TYPES,
+    Envelope,
+    normalize_recipient,
+    validate_envelope,
+    validate_free_form,
+)
 from wanotify.sandbox.webhooks import StatusPlan, WebhookDispatcher
 
 
@@ -86,6 +92,10 @@ class Sender:
             check_template_request(template, content)
             return template_billing(template.category)
         validate_free_form(envelope.type, content)
+        if self._settings.strict_media_ids and envelope.type in MEDIA_TYPES and isinstance(content, dict):
+            media_id = content.get("id")
+            if isinstance(media_id, str) and self._state.media.get(media_id) is None:
+                raise MetaError(131053, f"Media id {media_id} was not found: upload it first.")
         return SERVICE_BILLING
 
     def _decode(self, record: MessageRecord, raw_body: bytes) -> Any:

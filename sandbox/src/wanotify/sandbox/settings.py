@@ -40,6 +40,11 @@ class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     skip_delivered: bool = False
     status_delay_seconds: float = 0.0
     drop_statuses: bool = False
+    # Templates created through the Graph API stay PENDING unless set: APPROVED after this many seconds.
+    template_review_seconds: float | None = None
+    # Uploaded media kept in memory (oldest evicted beyond this); strict: sends by unknown media id -> 131053.
+    media_max_bytes: int = 256 * 1024 * 1024
+    strict_media_ids: bool = True
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -53,6 +58,12 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if value < 0:
         raise ValueError(f"{name} must not be negative, got {raw!r}")
     return value
+
+
+def _optional_float(env: Mapping[str, str], name: str) -> float | None:
+    if not env.get(name, "").strip():
+        return None
+    return _float(env, name, 0.0)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -75,9 +86,11 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _bool(env: Mapping[str, str], name: str) -> bool:
+def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
@@ -130,4 +143,7 @@ def load_sandbox_settings(env: Mapping[str, str]) -> SandboxSettings:
         skip_delivered=_bool(env, "SANDBOX_SKIP_DELIVERED"),
         status_delay_seconds=_float(env, "SANDBOX_STATUS_DELAY_SECONDS", 0.0),
         drop_statuses=_bool(env, "SANDBOX_DROP_STATUSES"),
+        template_review_seconds=_optional_float(env, "SANDBOX_TEMPLATE_REVIEW_SECONDS"),
+        media_max_bytes=_int(env, "SANDBOX_MEDIA_MAX_BYTES", 256 * 1024 * 1024, minimum=1),
+        strict_media_ids=_bool(env, "SANDBOX_STRICT_MEDIA_IDS", default=True),
     )

@@ -5,13 +5,16 @@ from __future__ import annotations
 import msgspec
 
 from wanotify.sandbox.catalog import Seed
+from wanotify.sandbox.media import MediaStore
 from wanotify.sandbox.models import Behaviour, Fault, MessageRecord, PhoneNumber, Template, WebhookAttempt
 
 WINDOW_SECONDS = 24 * 3600
+DEFAULT_MEDIA_MAX_BYTES = 256 * 1024 * 1024
 
 
 class SandboxState:
-    def __init__(self) -> None:
+    def __init__(self, media_max_bytes: int = DEFAULT_MEDIA_MAX_BYTES) -> None:
+        self.media = MediaStore(media_max_bytes)
         self.phone_numbers: dict[str, PhoneNumber] = {}
         self.templates: dict[str, list[Template]] = {}
         self.messages: list[MessageRecord] = []
@@ -47,6 +50,21 @@ class SandboxState:
                 return kept
         existing.append(template)
         return template
+
+    def remove_templates(self, waba_id: str, *, name: str | None, template_id: str | None) -> int:
+        """Remove the templates matching `name` (every language) and/or `template_id`; how many went."""
+        kept, removed = [], 0
+        for template in self.templates.get(waba_id, []):
+            matches = (name is None or template.name == name) and (
+                template_id is None or template.id == template_id
+            )
+            if matches:
+                removed += 1
+            else:
+                kept.append(template)
+        if removed:
+            self.templates[waba_id] = kept
+        return removed
 
     def templates_of(self, waba_id: str) -> list[Template]:
         return list(self.templates.get(waba_id, []))
@@ -93,7 +111,8 @@ class SandboxState:
         return True
 
     def reset(self) -> None:
-        """Forget logs, faults, behaviours and windows; phone numbers and templates stay."""
+        """Forget logs, faults, behaviours, windows and media; phone numbers and templates stay."""
+        self.media.clear()
         self.behaviours.clear()
         self.reached.clear()
         self.messages.clear()

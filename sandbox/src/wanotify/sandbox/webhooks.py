@@ -69,6 +69,18 @@ class WebhookDispatcher:
         if self.enabled:
             self._spawn(self.deliver(kind, wamid, status, payload))
 
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run background work that `/_sandbox/reset` and shutdown cancel."""
+        self._spawn(work)
+
+    @property
+    def webhook_url(self) -> str:
+        return self._settings.webhook_url
+
+    @property
+    def timeout_seconds(self) -> float:
+        return self._settings.webhook_timeout_seconds
+
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task: asyncio.Task[None] = asyncio.create_task(_run_logged(work))
         self._tasks.add(task)
