@@ -76,20 +76,13 @@ class FailureRepository:
     ) -> bool:
         """``processing → rate_limited`` with the attempt counter given back; the outbox relay (or
         the caller) publishes it again for ``until``."""
-        stmt = (
-            update(_n)
-            .where(_n.c.id == n.id, _n.c.status == Status.PROCESSING.value, _n.c.attempt == n.attempt)
-            .values(
-                status=Status.RATE_LIMITED.value,
-                attempt=_n.c.attempt - 1,
-                next_attempt_at=until,
-                enqueued_at=None,
-                claim_expires_at=None,
-                updated_at=func.now(),
-            )
-            .returning(_n.c.id)
+        updated = await self._log.back_to_waiting(
+            n,
+            from_status=Status.PROCESSING,
+            to_status=Status.RATE_LIMITED,
+            next_attempt_at=until,
+            give_back_attempt=True,
         )
-        updated = (await self._conn.execute(stmt)).first() is not None
         if updated:
             await self._log.log(
                 n.id,
@@ -249,24 +242,17 @@ class FailureRepository:
         """``sent → queued`` for a new attempt: the wamid is cleared so the next send records its
         own (the failed one stays in the delivery log). ``waiting=rate_limited`` parks it behind a
         paused sender, so that resuming the sender wakes it."""
-        stmt = (
-            update(_n)
-            .where(_n.c.id == n.id, _n.c.status == Status.SENT.value, _n.c.attempt == n.attempt)
-            .values(
-                status=waiting.value,
-                whatsapp_message_id=None,
-                sent_at=None,
-                next_attempt_at=next_attempt_at,
-                enqueued_at=None,
-                claim_expires_at=None,
-                error_code=code,
-                error_message=message,
-                error_retryable=True,
-                updated_at=func.now(),
-            )
-            .returning(_n.c.id)
+        updated = await self._log.back_to_waiting(
+            n,
+            from_status=Status.SENT,
+            to_status=waiting,
+            next_attempt_at=next_attempt_at,
+            whatsapp_message_id=None,
+            sent_at=None,
+            error_code=code,
+            error_message=message,
+            error_retryable=True,
         )
-        updated = (await self._conn.execute(stmt)).first() is not None
         if updated:
             await self._log.log(
                 n.id,

@@ -153,26 +153,49 @@ class NotificationRepository:
         )
         return updated
 
+    async def back_to_waiting(
+        self,
+        n: Notification,
+        *,
+        from_status: Status,
+        to_status: Status,
+        next_attempt_at: datetime,
+        give_back_attempt: bool = False,
+        **values: Any,
+    ) -> bool:
+        """The one "wait and try again later" transition: ``from_status → to_status`` (still at the
+        same attempt) with ``next_attempt_at`` set, the claim released and no queue message
+        recorded, so the outbox relay (or the caller) publishes it again. ``values`` are further
+        columns to set (error fields, a cleared wamid). False when the row had moved on."""
+        stmt = (
+            update(_n)
+            .where(_n.c.id == n.id, _n.c.status == from_status.value, _n.c.attempt == n.attempt)
+            .values(
+                status=to_status.value,
+                next_attempt_at=next_attempt_at,
+                enqueued_at=None,
+                claim_expires_at=None,
+                updated_at=func.now(),
+                **({"attempt": _n.c.attempt - 1} if give_back_attempt else {}),
+                **values,
+            )
+            .returning(_n.c.id)
+        )
+        return (await self._conn.execute(stmt)).first() is not None
+
     async def record_retry(
         self, n: Notification, *, next_attempt_at: datetime, code: str, message: str
     ) -> bool:
         """Back to ``queued`` for a later attempt; the outbox relay republishes it if we die now."""
-        stmt = (
-            update(_n)
-            .where(_n.c.id == n.id, _n.c.status == Status.PROCESSING.value, _n.c.attempt == n.attempt)
-            .values(
-                status=Status.QUEUED.value,
-                next_attempt_at=next_attempt_at,
-                enqueued_at=None,
-                claim_expires_at=None,
-                error_code=code,
-                error_message=message,
-                error_retryable=True,
-                updated_at=func.now(),
-            )
-            .returning(_n.c.id)
+        updated = await self.back_to_waiting(
+            n,
+            from_status=Status.PROCESSING,
+            to_status=Status.QUEUED,
+            next_attempt_at=next_attempt_at,
+            error_code=code,
+            error_message=message,
+            error_retryable=True,
         )
-        updated = (await self._conn.execute(stmt)).first() is not None
         await self.log(
             n.id,
             "retry_scheduled",
