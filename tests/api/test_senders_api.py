@@ -97,3 +97,39 @@ async def test_senders_need_the_manage_scope(api: Client, engine: AsyncEngine, b
     r = await api.post(f"/v1/senders/{limited.sender_id}/resume", headers=limited.auth)
     assert r.status_code == 403
     assert (await api.get("/v1/senders")).status_code == 401
+
+
+async def test_patch_sets_the_throughput_tier_and_messaging_limit(
+    api: Client, tenant: TenantFixture, engine: AsyncEngine
+) -> None:
+    url = f"/v1/senders/{tenant.sender_id}"
+    r = await api.patch(url, json={"throughput_mps": 1000, "messaging_limit": 2000}, headers=tenant.auth)
+    assert r.status_code == 200, r.text
+    assert (r.json()["throughput_mps"], r.json()["messaging_limit"]) == (1000, 2000)
+    # A field left out keeps its value; null means unlimited.
+    r = await api.patch(url, json={"messaging_limit": None}, headers=tenant.auth)
+    assert (r.json()["throughput_mps"], r.json()["messaging_limit"]) == (1000, None)
+    async with UnitOfWork(engine) as uow:
+        stored = await uow.senders.get(tenant.sender_id)
+    assert stored is not None and (stored.throughput_mps, stored.messaging_limit) == (1000, None)
+
+
+async def test_patch_refuses_tiers_meta_does_not_have(api: Client, tenant: TenantFixture) -> None:
+    url = f"/v1/senders/{tenant.sender_id}"
+    for body, field in (
+        ({"throughput_mps": 81}, "throughput_mps"),
+        ({"messaging_limit": 1000}, "messaging_limit"),
+    ):
+        r = await api.patch(url, json=body, headers=tenant.auth)
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["field"] == field
+    r = await api.patch(url, json={"throughput": 80}, headers=tenant.auth)
+    assert r.status_code == 400
+
+
+async def test_patch_is_tenant_scoped(
+    api: Client, tenant: TenantFixture, engine: AsyncEngine, box: SecretBox, sandbox_url: str
+) -> None:
+    other = await make_tenant(engine, box, sandbox_url)
+    r = await api.patch(f"/v1/senders/{other.sender_id}", json={"throughput_mps": 20}, headers=tenant.auth)
+    assert r.status_code == 404

@@ -85,6 +85,7 @@ async def add_sender(
     display_phone_number: str,
     access_token: str,
     throughput_mps: int = 80,
+    messaging_limit: int | None = None,
 ) -> str:
     box = SecretBox(require(settings.encryption_key, "WA_ENCRYPTION_KEY"))
     engine = create_engine(settings.database_url, pool_size=1)
@@ -97,6 +98,7 @@ async def add_sender(
                 display_phone_number=display_phone_number,
                 access_token_encrypted=box.encrypt(access_token, context=phone_number_id.encode()),
                 throughput_mps=throughput_mps,
+                messaging_limit=messaging_limit,
             )
             await uow.commit()
         return sid

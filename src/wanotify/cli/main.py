@@ -70,7 +70,16 @@ def _parser() -> argparse.ArgumentParser:
         default="WA_SENDER_ACCESS_TOKEN",
         help="environment variable holding the token (never pass secrets as arguments)",
     )
-    sa.add_argument("--throughput", type=int, default=80)
+    sa.add_argument(
+        "--throughput", type=int, default=80, choices=(20, 80, 1000), help="messages per second (Meta's tier)"
+    )
+    sa.add_argument(
+        "--messaging-limit",
+        type=int,
+        default=None,
+        choices=(250, 2000, 10000, 100000),
+        help="unique users per 24 h outside the service window; omit for unlimited",
+    )
     return parser
 
 
@@ -140,6 +149,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                     display_phone_number=args.display_phone_number,
                     access_token=token,
                     throughput_mps=args.throughput,
+                    messaging_limit=args.messaging_limit,
                 )
             )
         )

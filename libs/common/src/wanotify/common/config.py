@@ -34,6 +34,16 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("QUEUE_BACKEND", "postgres", "`postgres` (queue table in the database) or `sqs`."),
     EnvVar("SQS_QUEUE_URL", "", "Send queue URL when `QUEUE_BACKEND=sqs`."),
+    EnvVar(
+        "SQS_QUEUE_URL_HIGH",
+        "",
+        "Lane queue for `high` priority when `QUEUE_BACKEND=sqs`; empty: high shares `SQS_QUEUE_URL` (no separate lane).",
+    ),
+    EnvVar(
+        "SQS_QUEUE_URL_LOW",
+        "",
+        "Lane queue for `low` priority when `QUEUE_BACKEND=sqs`; empty: low shares `SQS_QUEUE_URL` (no separate lane).",
+    ),
     EnvVar("SQS_ENDPOINT_URL", "", "SQS endpoint override (moto, LocalStack); empty means AWS."),
     EnvVar(
         "SQS_DLQ_URL",
@@ -76,6 +86,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("WORKER_PORT", "9101", "Worker health/metrics port (0 disables the server)."),
     EnvVar("WORKER_BATCH_SIZE", "10", "Messages received per poll (SQS allows at most 10)."),
     EnvVar("WORKER_CONCURRENCY", "20", "Notifications processed at once by one worker process."),
+    EnvVar(
+        "WORKER_PRIORITY_WEIGHTS",
+        "high=6,normal=3,low=1",
+        "Weighted polling of the priority lanes: the share of receives each lane gets first while all have work (an empty lane's turn goes to the others).",
+    ),
     EnvVar("WORKER_MAX_ATTEMPTS", "5", "Send attempts before a retryable failure becomes final."),
     EnvVar("WORKER_SHUTDOWN_GRACE_SECONDS", "20", "Time given to in-flight messages on SIGTERM."),
     EnvVar(
@@ -85,6 +100,51 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar(
         "BREAKER_COOLDOWN_SECONDS", "30", "How long an open breaker defers a sender's sends before one probe."
+    ),
+    EnvVar(
+        "RATE_LIMIT_GLOBAL_PER_SECOND",
+        "1000",
+        "Ingress: API requests per second across all tenants (token bucket; 0 disables).",
+    ),
+    EnvVar("RATE_LIMIT_GLOBAL_BURST", "1500", "Ingress: burst size of that global bucket."),
+    EnvVar(
+        "RATE_LIMIT_TENANT_PER_MINUTE",
+        "100",
+        "Ingress: notifications a tenant may submit per minute (bulk counts each one; 0 = unlimited; per-tenant override in its policy).",
+    ),
+    EnvVar(
+        "RATE_LIMIT_TENANT_PER_HOUR", "5000", "Ingress: notifications per tenant per hour (0 = unlimited)."
+    ),
+    EnvVar(
+        "RATE_LIMIT_TENANT_PER_DAY", "50000", "Ingress: notifications per tenant per day (0 = unlimited)."
+    ),
+    EnvVar(
+        "ANTI_SPAM_PER_HOUR",
+        "10",
+        "Dispatch: messages one recipient gets from a tenant per sliding hour (0 = unlimited; per-tenant override).",
+    ),
+    EnvVar(
+        "ANTI_SPAM_PER_DAY",
+        "50",
+        "Dispatch: messages one recipient gets per sliding 24 hours (0 = unlimited).",
+    ),
+    EnvVar(
+        "PACING_PAIR_BURST",
+        "44",
+        "Dispatch: messages to one recipient sent back to back before the pair rate applies (Meta allows 45; one token is kept as margin for network jitter).",
+    ),
+    EnvVar(
+        "PACING_PAIR_INTERVAL_SECONDS", "6", "Dispatch: Meta's pair rate, one message per this many seconds."
+    ),
+    EnvVar(
+        "PACING_MAX_SLEEP_SECONDS",
+        "1",
+        "Dispatch: a wait for a free slot up to this long is slept in the worker; a longer one makes the notification `rate_limited` until its slot.",
+    ),
+    EnvVar(
+        "PACING_FALLBACK_SHARE",
+        "0.25",
+        "Dispatch while Redis is down: the fraction of each sender's throughput one worker process allows itself (1 / expected worker processes).",
     ),
     EnvVar("SCHEDULER_HOST", "127.0.0.1", "Scheduler health/metrics bind address."),
     EnvVar("SCHEDULER_PORT", "9102", "Scheduler health/metrics port (0 disables the server)."),
@@ -131,6 +191,8 @@ class HttpSettings(msgspec.Struct, frozen=True):
 class QueueSettings(msgspec.Struct, frozen=True):
     backend: QueueBackend = "postgres"
     sqs_queue_url: str = ""
+    sqs_queue_url_high: str = ""
+    sqs_queue_url_low: str = ""
     sqs_endpoint_url: str = ""
     sqs_dlq_url: str = ""
     aws_region: str = "us-east-1"
@@ -152,9 +214,33 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     batch_size: int = 10
     concurrency: int = 20
     max_attempts: int = 5
+    priority_weights: dict[str, int] = msgspec.field(
+        default_factory=lambda: {"high": 6, "normal": 3, "low": 1}
+    )
     shutdown_grace_seconds: float = 20.0
     breaker_failure_threshold: int = 5
     breaker_cooldown_seconds: float = 30.0
+
+
+class IngressLimitSettings(msgspec.Struct, frozen=True):
+    """Defaults of the ingress limits (0 = unlimited); tenants may override the per-tenant ones."""
+
+    global_per_second: float = 1000.0
+    global_burst: int = 1500
+    tenant_per_minute: int = 100
+    tenant_per_hour: int = 5000
+    tenant_per_day: int = 50000
+
+
+class PacingSettings(msgspec.Struct, frozen=True):
+    """Dispatch pacing: Meta's limits (throughput per sender comes from the sender row) and anti-spam."""
+
+    anti_spam_per_hour: int = 10
+    anti_spam_per_day: int = 50
+    pair_burst: int = 44
+    pair_interval_seconds: float = 6.0
+    max_sleep_seconds: float = 1.0
+    fallback_share: float = 0.25
 
 
 class SchedulerSettings(msgspec.Struct, frozen=True):
@@ -188,6 +274,8 @@ class Settings(msgspec.Struct, frozen=True):
     worker: WorkerSettings
     scheduler: SchedulerSettings
     sandbox: HttpSettings
+    ingress_limits: IngressLimitSettings
+    pacing: PacingSettings
     telemetry: TelemetrySettings
     encryption_key: str
     data_dir: str
@@ -218,6 +306,18 @@ class _Env:
         except ValueError:
             raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
+    def non_negative(self, name: str) -> int:
+        value = self.integer(name)
+        if value < 0:
+            raise ConfigError(f"{name} must be 0 or more, got {value}")
+        return value
+
+    def non_negative_number(self, name: str) -> float:
+        value = self.number(name)
+        if value < 0:
+            raise ConfigError(f"{name} must be 0 or more, got {value}")
+        return value
+
     def flag(self, name: str) -> bool:
         raw = self.text(name).strip().lower()
         if raw in {"1", "true", "yes", "on"}:
@@ -239,6 +339,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     queue = QueueSettings(
         backend="sqs" if backend == "sqs" else "postgres",
         sqs_queue_url=e.text("SQS_QUEUE_URL"),
+        sqs_queue_url_high=e.text("SQS_QUEUE_URL_HIGH"),
+        sqs_queue_url_low=e.text("SQS_QUEUE_URL_LOW"),
         sqs_endpoint_url=e.text("SQS_ENDPOINT_URL"),
         sqs_dlq_url=e.text("SQS_DLQ_URL"),
         aws_region=e.text("AWS_REGION"),
@@ -269,6 +371,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             batch_size=min(e.integer("WORKER_BATCH_SIZE"), 10),
             concurrency=e.integer("WORKER_CONCURRENCY"),
             max_attempts=e.integer("WORKER_MAX_ATTEMPTS"),
+            priority_weights=_weights(e.text("WORKER_PRIORITY_WEIGHTS")),
             shutdown_grace_seconds=e.number("WORKER_SHUTDOWN_GRACE_SECONDS"),
             breaker_failure_threshold=e.integer("BREAKER_FAILURE_THRESHOLD"),
             breaker_cooldown_seconds=e.number("BREAKER_COOLDOWN_SECONDS"),
@@ -285,6 +388,21 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             pod_name=e.text("POD_NAME"),
         ),
         sandbox=e.http("SANDBOX"),
+        ingress_limits=IngressLimitSettings(
+            global_per_second=e.non_negative_number("RATE_LIMIT_GLOBAL_PER_SECOND"),
+            global_burst=e.non_negative("RATE_LIMIT_GLOBAL_BURST"),
+            tenant_per_minute=e.non_negative("RATE_LIMIT_TENANT_PER_MINUTE"),
+            tenant_per_hour=e.non_negative("RATE_LIMIT_TENANT_PER_HOUR"),
+            tenant_per_day=e.non_negative("RATE_LIMIT_TENANT_PER_DAY"),
+        ),
+        pacing=PacingSettings(
+            anti_spam_per_hour=e.non_negative("ANTI_SPAM_PER_HOUR"),
+            anti_spam_per_day=e.non_negative("ANTI_SPAM_PER_DAY"),
+            pair_burst=max(1, e.integer("PACING_PAIR_BURST")),
+            pair_interval_seconds=e.non_negative_number("PACING_PAIR_INTERVAL_SECONDS"),
+            max_sleep_seconds=e.non_negative_number("PACING_MAX_SLEEP_SECONDS"),
+            fallback_share=_share(e.number("PACING_FALLBACK_SHARE")),
+        ),
         telemetry=TelemetrySettings(
             otlp_endpoint=e.text("OTEL_EXPORTER_OTLP_ENDPOINT"),
             sample_ratio=e.number("OTEL_TRACES_SAMPLER_ARG"),
@@ -293,6 +411,25 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         encryption_key=e.text("WA_ENCRYPTION_KEY"),
         data_dir=e.text("WA_DATA_DIR"),
     )
+
+
+def _weights(raw: str) -> dict[str, int]:
+    """``high=6,normal=3,low=1`` → weights per lane; every lane needs a weight of at least 1."""
+    weights: dict[str, int] = {}
+    for part in raw.split(","):
+        name, _, value = part.strip().partition("=")
+        if name not in ("high", "normal", "low") or not value.strip().isdigit() or int(value) < 1:
+            raise ConfigError(f"WORKER_PRIORITY_WEIGHTS must look like high=6,normal=3,low=1, got {raw!r}")
+        weights[name] = int(value)
+    if set(weights) != {"high", "normal", "low"}:
+        raise ConfigError(f"WORKER_PRIORITY_WEIGHTS needs a weight for high, normal and low, got {raw!r}")
+    return weights
+
+
+def _share(value: float) -> float:
+    if not 0 < value <= 1:
+        raise ConfigError(f"PACING_FALLBACK_SHARE must be in (0, 1], got {value}")
+    return value
 
 
 def require(value: str, name: str) -> str:

@@ -79,6 +79,8 @@ senders = Table(
     Column("display_phone_number", String(32), nullable=False),
     Column("access_token_encrypted", LargeBinary, nullable=False),
     Column("throughput_mps", Integer, nullable=False, server_default=text("80")),
+    # Meta's messaging limit: unique users reached outside the service window per 24 h; NULL = unlimited.
+    Column("messaging_limit", Integer),
     Column("is_default", Boolean, nullable=False, server_default=text("false")),
     Column("paused_reason", Text),
     Column("paused_code", String(32)),

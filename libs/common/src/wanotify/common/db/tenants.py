@@ -120,6 +120,7 @@ class SenderRepository:
         display_phone_number: str,
         access_token_encrypted: bytes,
         throughput_mps: int = 80,
+        messaging_limit: int | None = None,
         is_default: bool = True,
     ) -> str:
         sid = new_id("snd")
@@ -136,6 +137,7 @@ class SenderRepository:
                 display_phone_number=display_phone_number,
                 access_token_encrypted=access_token_encrypted,
                 throughput_mps=throughput_mps,
+                messaging_limit=messaging_limit,
                 is_default=is_default,
             )
         )
@@ -144,6 +146,13 @@ class SenderRepository:
     async def get(self, sender_id: str) -> Sender | None:
         row = (await self._conn.execute(select(senders).where(senders.c.id == sender_id))).first()
         return convert(row, Sender) if row else None
+
+    async def set_tiers(self, sender_id: str, *, throughput_mps: int, messaging_limit: int | None) -> None:
+        await self._conn.execute(
+            update(senders)
+            .where(senders.c.id == sender_id)
+            .values(throughput_mps=throughput_mps, messaging_limit=messaging_limit)
+        )
 
     async def default_for(self, tenant_id: str) -> Sender | None:
         stmt = (

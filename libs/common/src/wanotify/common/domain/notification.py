@@ -77,6 +77,14 @@ class Sender(msgspec.Struct, frozen=True):
     paused_reason: str | None
     paused_code: str | None = None
     paused_at: datetime | None = None
+    # Unique users per 24 h outside the service window (250, 2000, 10000, 100000); None = unlimited.
+    messaging_limit: int | None = None
+
+
+# Meta's tiers: messages per second per phone number (20 for coexistence numbers, 80 standard,
+# 1,000 upgraded) and unique users per 24 h outside the service window (None = unlimited).
+THROUGHPUT_TIERS = (20, 80, 1000)
+MESSAGING_LIMIT_TIERS = (250, 2000, 10000, 100000)
 
 
 class Principal(msgspec.Struct, frozen=True):

@@ -10,15 +10,21 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath
 
+from wanotify.api.notifications.validation import decode
 from wanotify.api.state import AppState
 from wanotify.common.clock import iso
 from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.errors import NotFound
-from wanotify.common.domain.notification import Principal, Sender
+from wanotify.common.domain.errors import NotFound, ValidationFailed
+from wanotify.common.domain.notification import (
+    MESSAGING_LIMIT_TIERS,
+    THROUGHPUT_TIERS,
+    Principal,
+    Sender,
+)
 
 SCOPE = "senders:manage"
 
@@ -35,9 +41,17 @@ class SenderView(msgspec.Struct):
     waba_id: str
     display_phone_number: str
     throughput_mps: int
+    messaging_limit: int | None  # unique users per 24 h outside the service window; null = unlimited
     is_default: bool
     status: str  # "active" or "paused"
     pause: PauseView | None
+
+
+class SenderTiersIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Meta's tiers for this number; a field left out keeps its value; a null messaging limit is unlimited."""
+
+    throughput_mps: int | msgspec.UnsetType = msgspec.UNSET
+    messaging_limit: int | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class SenderList(msgspec.Struct):
@@ -57,6 +71,7 @@ def sender_view(s: Sender) -> SenderView:
         waba_id=s.waba_id,
         display_phone_number=s.display_phone_number,
         throughput_mps=s.throughput_mps,
+        messaging_limit=s.messaging_limit,
         is_default=s.is_default,
         status="paused" if paused else "active",
         pause=PauseView(iso(s.paused_at), s.paused_code, s.paused_reason) if paused else None,
@@ -71,6 +86,35 @@ class SenderService:
         async with self._uow() as uow:
             found = await FailureRepository(uow.connection).senders_of(principal.tenant_id)
         return SenderList([sender_view(s) for s in found])
+
+    async def set_tiers(self, principal: Principal, sender_id: str, body: SenderTiersIn) -> SenderView:
+        if body.throughput_mps is not msgspec.UNSET and body.throughput_mps not in THROUGHPUT_TIERS:
+            raise ValidationFailed(
+                f"throughput_mps must be one of {', '.join(map(str, THROUGHPUT_TIERS))}",
+                field="throughput_mps",
+            )
+        limit = body.messaging_limit
+        if limit is not msgspec.UNSET and limit is not None and limit not in MESSAGING_LIMIT_TIERS:
+            raise ValidationFailed(
+                f"messaging_limit must be one of {', '.join(map(str, MESSAGING_LIMIT_TIERS))} or null",
+                field="messaging_limit",
+            )
+        async with self._uow() as uow:
+            failures = FailureRepository(uow.connection)
+            sender = await failures.sender(sender_id, principal.tenant_id)
+            if sender is None:
+                raise NotFound(f"Sender {sender_id} not found", field="id")
+            await uow.senders.set_tiers(
+                sender_id,
+                throughput_mps=sender.throughput_mps
+                if body.throughput_mps is msgspec.UNSET
+                else body.throughput_mps,
+                messaging_limit=sender.messaging_limit if limit is msgspec.UNSET else limit,
+            )
+            updated = await failures.sender(sender_id)
+            await uow.commit()
+        assert updated is not None
+        return sender_view(updated)
 
     async def resume(self, principal: Principal, sender_id: str) -> Resumed:
         async with self._uow() as uow:
@@ -92,6 +136,15 @@ class SenderController(Controller):
     async def list_senders(self, request: Request[Any, Any, Any], state: AppState) -> SenderList:
         principal = await state.authenticate(request, SCOPE)
         return await state.senders.list(principal)
+
+    @patch("/{sender_id:str}")
+    async def set_tiers(
+        self, request: Request[Any, Any, Any], state: AppState, sender_id: FromPath[str]
+    ) -> SenderView:
+        """Set the number's throughput tier (20, 80, 1000 mps) and messaging limit (250 … 100000, null)."""
+        principal = await state.authenticate(request, SCOPE)
+        body = decode(await request.body(), SenderTiersIn)
+        return await state.senders.set_tiers(principal, sender_id, body)
 
     @post("/{sender_id:str}/resume", status_code=200)
     async def resume(
