@@ -144,6 +144,10 @@ def settings(database_url: str, redis_server_url: str, sandbox_url: str, receive
         SCHEDULER_PORT="0",
         OUTBOX_GRACE_SECONDS="0.5",
         BREAKER_COOLDOWN_SECONDS="2",
+        # Tests (tests/crash) post thousands per tenant; tests/api/test_ingress_limits.py sets its own.
+        RATE_LIMIT_TENANT_PER_MINUTE="1000000",
+        RATE_LIMIT_TENANT_PER_HOUR="1000000",
+        RATE_LIMIT_TENANT_PER_DAY="1000000",
     )
 
 

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from wanotify.api.auth import Authenticator
 from wanotify.api.dead_letters.controller import DeadLetterController, DeadLetterService
 from wanotify.api.errors import EXCEPTION_HANDLERS
+from wanotify.api.ingress import IngressGate, ingress_headers_middleware
 from wanotify.api.notifications.controller import NotificationController
 from wanotify.api.notifications.rules import IngestRules
 from wanotify.api.notifications.service import NotificationService
@@ -33,6 +34,7 @@ from wanotify.common.meta.client import MetaClient, create_http_client
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
+from wanotify.common.ratelimit import IngressLimiter
 from wanotify.common.template_sync import TemplateSyncer
 
 
@@ -86,7 +88,14 @@ def create_app(settings: Settings) -> Litestar:
         state.dead_letters = DeadLetterService(
             uow, Publisher(queue, engine), metrics, max_attempts=settings.worker.max_attempts
         )
-        state.authenticate = Authenticator(uow, cache_seconds=settings.api_key_cache_seconds)
+        state.ingress = IngressGate(
+            Authenticator(uow, cache_seconds=settings.api_key_cache_seconds),
+            IngressLimiter(redis, settings.ingress_limits),
+            uow,
+            settings.ingress_limits,
+            cache_seconds=settings.api_key_cache_seconds,
+        )
+        state.authenticate = state.ingress.authenticate
 
         async def check() -> tuple[int, dict[str, Any]]:
             return await run_checks(
@@ -123,7 +132,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         state=AppState(),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[metrics_middleware(metrics), trace_id_middleware],
+        middleware=[metrics_middleware(metrics), trace_id_middleware, ingress_headers_middleware],
         plugins=[
             OpenTelemetryPlugin(
                 OpenTelemetryConfig(exclude=["/livez", "/metrics"], exclude_spans=["receive", "send"])

@@ -26,6 +26,7 @@ from wanotify.common.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from wanotify.common.ratelimit import RateLimited
 from wanotify.common.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     UnsupportedMediaType: 415,
     Unprocessable: 422,
     NoSender: 422,
+    RateLimited: 429,
     DependencyUnavailable: 503,
 }
 
@@ -93,7 +95,10 @@ def error_response(
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
     status = next((s for cls, s in HTTP_STATUS.items() if isinstance(exc, cls)), 500)
-    return error_response(request, status, exc.code, exc.message, exc.field)
+    response = error_response(request, status, exc.code, exc.message, exc.field)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:

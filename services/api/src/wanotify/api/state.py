@@ -12,6 +12,7 @@ from wanotify.api.notifications.service import NotificationService
 
 if TYPE_CHECKING:
     from wanotify.api.dead_letters.controller import DeadLetterService
+    from wanotify.api.ingress import IngressGate
     from wanotify.api.senders.controller import SenderService
     from wanotify.api.templates.service import TemplateService
     from wanotify.common.db.uow import UnitOfWork
@@ -24,5 +25,6 @@ class AppState(State):
     dead_letters: DeadLetterService
     templates: TemplateService
     uow: Callable[[], UnitOfWork]
+    ingress: IngressGate
     authenticate: Callable[[Request[Any, Any, Any], str], Awaitable[Principal]]
     health: Callable[[], Awaitable[tuple[int, dict[str, Any]]]]

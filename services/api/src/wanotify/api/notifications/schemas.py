@@ -162,5 +162,6 @@ class NotificationView(msgspec.Struct):
     batch_id: str | None
     expires_at: str | None = None
     canceled_at: str | None = None
+    next_attempt_at: str | None = None  # while queued or rate_limited: when it is tried next
     message_type: str | None = None  # template, text, image, document or video
     template: TemplateRef | None = None

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 MAX_BULK = 100
 # What we promise a client about "when": a p95 processing time, not a guarantee.
 EXPECTED_PROCESSING = timedelta(seconds=5)
+RATE_LIMITED_ITEM = "Over the tenant's rate limit; submit it again after X-RateLimit-Reset"
 
 
 class Reply(msgspec.Struct, frozen=True):
@@ -74,6 +75,19 @@ class RequestContext(msgspec.Struct, frozen=True):
     request_hash: str
 
 
+class _BulkShape(msgspec.Struct):
+    notifications: list[msgspec.Raw] = []
+
+
+def bulk_size(body: bytes) -> int:
+    """What a bulk request takes from the tenant's quota: one per submitted item, 1 if unusable."""
+    try:
+        size = len(msgspec.json.decode(body, type=_BulkShape).notifications)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return 1
+    return size if 0 < size <= MAX_BULK else 1
+
+
 def request_hash(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
@@ -94,6 +108,11 @@ def _content_view(n: Notification) -> dict[str, Any]:
     if isinstance(m, TemplateContent):
         return {"message_type": "template", "template": TemplateRef(name=m.name, language=m.language)}
     return {"message_type": "text" if isinstance(m, TextContent) else m.type}
+
+
+# Statuses in which ``next_attempt_at`` says when the notification will be tried (its pacing slot,
+# its retry time, or the end of a pause's re-check interval).
+_WAITING = (Status.QUEUED, Status.RATE_LIMITED)
 
 
 def view_of(n: Notification) -> NotificationView:
@@ -121,6 +140,7 @@ def view_of(n: Notification) -> NotificationView:
         batch_id=n.batch_id,
         expires_at=iso(n.expires_at),
         canceled_at=iso(n.canceled_at),
+        next_attempt_at=iso(n.next_attempt_at) if n.status in _WAITING else None,
         **_content_view(n),
     )
 
@@ -181,7 +201,10 @@ class NotificationService:
 
         return await self._accept(ctx, build)
 
-    async def accept_bulk(self, ctx: RequestContext, body: bytes) -> Reply:
+    async def accept_bulk(self, ctx: RequestContext, body: bytes, granted: int = MAX_BULK) -> Reply:
+        """The first ``granted`` items (what the tenant's quota allowed) are processed; the rest are
+        refused one by one with ``RATE_LIMITED``."""
+
         def build(sender_id: str, now: datetime, policy: TenantPolicy) -> Built:
             bulk = decode(body, BulkIn)
             if not bulk.notifications:
@@ -191,6 +214,9 @@ class NotificationService:
             batch_id = bulk.batch_id or new_id("batch")
             built = Built([], [], (batch_id, len(bulk.notifications)))
             for index, raw in enumerate(bulk.notifications):
+                if index >= granted:
+                    built.errors.append(ItemError(index, "RATE_LIMITED", RATE_LIMITED_ITEM))
+                    continue
                 try:
                     req = decode(raw, NotificationIn, prefix=f"notifications[{index}].")
                     built.items.append(self._new(ctx, req, sender_id, batch_id, now, policy))
