@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from .conftest import CHART, EVERYTHING, load_values_file
+from .conftest import CHART, EVERYTHING, QUEUE_URL, load_values_file
 
 SCHEMA = json.loads((CHART / "values.schema.json").read_text())
 
@@ -71,6 +71,13 @@ BAD_VALUES = [
     ),
     pytest.param({"image": {"pullPolicy": "Sometimes"}}, "pullPolicy", id="pull-policy"),
     pytest.param({"worker": {"autoscaling": {"queueLength": 0}}}, "queueLength", id="zero-queue-length"),
+    pytest.param({"sqs": {"queueUrlHigh": "wa-notify-high"}}, "queueUrlHigh", id="lane-url-not-url"),
+    pytest.param(
+        {"worker": {"priorityWeights": "high=6,low=1"}}, "priorityWeights", id="weights-missing-lane"
+    ),
+    pytest.param(
+        {"worker": {"priorityWeights": "high=0,normal=3,low=1"}}, "priorityWeights", id="zero-weight"
+    ),
 ]
 
 
@@ -102,6 +109,8 @@ def test_lint_reports_schema_errors() -> None:
         {"redis": {"url": "rediss://cache:6380/1"}},
         {"api": {"pdb": {"maxUnavailable": "50%"}}},
         {"worker": {"autoscaling": {"minReplicas": 0}}},
+        {"worker": {"priorityWeights": "low=1,high=10,normal=4"}},
+        {"sqs": {"queueUrlHigh": QUEUE_URL + "-high", "queueUrlLow": QUEUE_URL + "-low"}},
         {"extraEnv": [{"name": "PYTHONFAULTHANDLER", "value": "1"}]},
         {"otel": {"resourceAttributes": {"deployment.environment": "staging"}}},
     ],

@@ -98,6 +98,9 @@ QUEUE_VISIBILITY_TIMEOUT_SECONDS: {{ .Values.queue.visibilityTimeoutSeconds | in
 QUEUE_WAIT_SECONDS: {{ .Values.queue.waitSeconds | toString | quote }}
 QUEUE_MAX_RECEIVES: {{ .Values.queue.maxReceives | int64 | toString | quote }}
 SQS_QUEUE_URL: {{ .Values.sqs.queueUrl | quote }}
+SQS_QUEUE_URL_HIGH: {{ .Values.sqs.queueUrlHigh | quote }}
+SQS_QUEUE_URL_LOW: {{ .Values.sqs.queueUrlLow | quote }}
+WORKER_PRIORITY_WEIGHTS: {{ .Values.worker.priorityWeights | quote }}
 SQS_ENDPOINT_URL: {{ .Values.sqs.endpointUrl | quote }}
 SQS_DLQ_URL: {{ .Values.sqs.dlqUrl | quote }}
 BREAKER_FAILURE_THRESHOLD: {{ .Values.worker.breaker.failureThreshold | int64 | toString | quote }}

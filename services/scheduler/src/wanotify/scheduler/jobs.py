@@ -14,6 +14,7 @@ from wanotify.common.domain.notification import Notification
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher, QueueJob
 from wanotify.common.queue.base import MAX_DELAY_SECONDS, Queue, QueueError
+from wanotify.common.queue.lanes import LanedQueue
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class SchedulerJobs:
         outbox_grace_seconds: float,
         stale_claim_seconds: float,
         dead_letter_queue: Queue | None = None,
+        lanes: LanedQueue | None = None,
     ) -> None:
         self._uow = uow
         self._publisher = publisher
@@ -37,6 +39,7 @@ class SchedulerJobs:
         self._grace = outbox_grace_seconds
         self._stale = stale_claim_seconds
         self._dlq = dead_letter_queue
+        self._lanes = lanes
 
     async def release_due(self) -> int:
         """Scheduled notifications whose time has come → queued and published."""
@@ -88,6 +91,19 @@ class SchedulerJobs:
             paused = await FailureRepository(uow.connection).count_paused_senders()
         self._metrics.paused_senders.set(paused)
         return paused
+
+    async def record_lane_depths(self) -> dict[str, int]:
+        """Visible messages per priority lane → ``wanotify_queue_lane_depth{priority}``."""
+        if self._lanes is None:
+            return {}
+        try:
+            depths = {key: d.visible for key, d in (await self._lanes.lane_depths()).items()}
+        except QueueError as exc:
+            log.warning("lane depth failed", extra={"error": str(exc)[:200]})
+            return {}
+        for key, visible in depths.items():
+            self._metrics.queue_lane_depth.labels(key).set(visible)
+        return depths
 
     async def fold_dead_letter_queue(self) -> int:
         """Messages in SQS's own dead-letter queue (poison messages): the notification becomes

@@ -36,6 +36,7 @@ async def run_passes(jobs: SchedulerJobs, interval: float, stop: asyncio.Event) 
             if passes % STALE_CLAIM_EVERY == 0:
                 await jobs.recover_stale_claims()
                 await jobs.count_paused_senders()
+                await jobs.record_lane_depths()
         except Exception:
             log.exception("scheduler pass failed; retrying next pass")
         passes += 1
@@ -67,6 +68,7 @@ async def serve_scheduler(settings: Settings, stop: asyncio.Event) -> None:
             settings.queue.visibility_timeout_seconds * max(settings.queue.max_receives, 1)
         ),
         dead_letter_queue=dlq,
+        lanes=queue,
     )
 
     async def health() -> tuple[int, dict[str, Any]]:

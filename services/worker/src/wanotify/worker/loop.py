@@ -13,6 +13,7 @@ import time
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
+from wanotify.common.domain.priority import parse_priority
 from wanotify.common.lifecycle import sleep_or_stop
 from wanotify.common.metrics import Metrics
 from wanotify.common.queue.base import Queue, QueueError, ReceivedMessage
@@ -61,12 +62,23 @@ class Worker:
                 await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
+            self._observe_queue_wait(messages)
             for message in messages:
                 task = asyncio.create_task(self._handle(message))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             await self._flush_deletes()
         await self._drain()
+
+    def _observe_queue_wait(self, messages: list[ReceivedMessage]) -> None:
+        now = time.time()
+        for message in messages:
+            try:
+                due_at = float(message.attributes.get("due_at", ""))
+            except ValueError:  # published before the attribute existed
+                continue
+            priority = parse_priority(message.attributes.get("priority", "")).value
+            self._metrics.queue_wait.labels(priority).observe(max(0.0, now - due_at))
 
     async def _drain(self) -> None:
         if self._tasks:
@@ -88,7 +100,8 @@ class Worker:
             kind=SpanKind.CONSUMER,
             links=[Link(producer)] if producer.is_valid else [],
             attributes={
-                "messaging.system": "aws_sqs" if type(self._queue).__name__ == "SqsQueue" else "postgresql",
+                "messaging.system": getattr(self._queue, "messaging_system", None)
+                or ("aws_sqs" if type(self._queue).__name__ == "SqsQueue" else "postgresql"),
                 "messaging.destination.name": self._queue.name,
                 "messaging.operation.type": "process",
                 "messaging.message.id": message.message_id,
