@@ -18,7 +18,9 @@ from pathlib import Path
 
 import msgspec
 
+from bench.lanes import describe_lanes, measure_lanes
 from bench.load import Result, describe, run_load
+from bench.pacing import describe_pacing, measure_pacing
 from wanotify.cli.admin import run_migrations
 from wanotify.cli.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from wanotify.common.config import load_settings
@@ -26,6 +28,7 @@ from wanotify.common.crypto import SecretBox, generate_key
 from wanotify.common.db.engine import create_engine
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.template import MetaTemplate
+from wanotify.common.domain.tenant import IngressLimits, TenantPolicy
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "3000"))
 BULK_REQUESTS = int(os.environ.get("BENCH_BULK_REQUESTS", "60"))
@@ -54,6 +57,8 @@ async def seed(database_url: str, key_b64: str) -> str:
     async with UnitOfWork(engine) as uow:
         tid = await uow.tenants.create("bench")
         _, key = await uow.tenants.create_key(tid)
+        # Unlimited ingress quota: the benchmark measures the API, not the tenant's limits.
+        await uow.tenants.set_policy(tid, TenantPolicy(rate_limits=IngressLimits(0, 0, 0)))
         await uow.senders.add(
             tid,
             phone_number_id="1",
@@ -79,6 +84,21 @@ async def seed(database_url: str, key_b64: str) -> str:
         await uow.commit()
     await engine.dispose()
     return key
+
+
+async def fresh_database(env: dict[str, str], name: str) -> str:
+    """A new, migrated database on the same embedded server."""
+    import asyncpg
+
+    base = env["DATABASE_URL"].rsplit("/", 1)[0]
+    conn = await asyncpg.connect(f"{base}/postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = f"{base}/{name}"
+    await run_migrations(load_settings({**env, "DATABASE_URL": url}))
+    return url
 
 
 def start(module: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -157,6 +177,11 @@ def main() -> None:
             wait_port(int(env["API_PORT"]))
             wait_port(base_port)
             results = asyncio.run(measure(int(env["API_PORT"]), base_port, key))
+            # The dispatch phases get databases of their own: the ingest phase's rows stay unsent.
+            lanes_env = {**env, "DATABASE_URL": asyncio.run(fresh_database(env, "bench_lanes"))}
+            lanes_report = describe_lanes(measure_lanes(lanes_env, root))  # queue time per lane
+            pacing_env = {**env, "DATABASE_URL": asyncio.run(fresh_database(env, "bench_pacing"))}
+            pacing = measure_pacing(pacing_env, root)  # achieved msg/s per sender against its tier
         finally:
             for p in processes:
                 p.terminate()
@@ -168,6 +193,8 @@ def main() -> None:
         f"same machine; {CONCURRENCY} concurrent clients; embedded PostgreSQL, PostgreSQL queue)\n"
     )
     print(describe(results))
+    print(f"\n{lanes_report}")
+    print(f"\n{describe_pacing(pacing)}")
     base, single = results[0], results[1]
     if base.per_second:
         print(
@@ -177,6 +204,7 @@ def main() -> None:
     out = Path("bench/results")
     out.mkdir(parents=True, exist_ok=True)
     (out / "ingest.json").write_bytes(msgspec.json.format(msgspec.json.encode(results)))
+    (out / "pacing.json").write_bytes(msgspec.json.format(msgspec.json.encode(pacing)))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.notification import Notification
 from wanotify.common.meta.client import MetaClient, create_http_client
 from wanotify.common.metrics import Metrics
+from wanotify.common.pacing import Pacer
 from wanotify.common.publisher import Publisher, QueueJob
 from wanotify.common.queue.base import ReceivedMessage
 from wanotify.common.queue.postgres import PostgresQueue
@@ -134,6 +135,8 @@ async def test_the_worker_never_sends_after_expiry(
             Metrics("worker"),
             claim_seconds=30.0,
             max_receives=10,
+            pacer=Pacer(None, settings.pacing),
+            pacing=settings.pacing,
         )
         body = QueueJob(nid, tenant.tenant_id)
         outcome = await dispatcher.process(

@@ -29,6 +29,7 @@ from tests.support.world import TenantFixture, make_tenant
 from wanotify.cli.embedded import free_port
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
+from wanotify.common.db.uow import UnitOfWork
 
 # Process-heavy: one xdist worker runs these one after another while the other runs the rest.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("processes")]
@@ -117,6 +118,9 @@ async def _tenant(engine: AsyncEngine, stack: Stack) -> TenantFixture:
                 "throughput_mps": 1000,
             },
         )
+    async with UnitOfWork(engine) as uow:
+        await uow.senders.set_tiers(tenant.sender_id, throughput_mps=1000, messaging_limit=None)
+        await uow.commit()
     return tenant
 
 

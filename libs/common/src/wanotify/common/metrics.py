@@ -8,6 +8,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 META_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
 QUEUE_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
+QUEUE_WAIT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600)
 
 
 class Metrics:
@@ -46,6 +47,19 @@ class Metrics:
             "wanotify_notification_transitions_total", "Status transitions", ["to"], registry=r
         )
         self.queue_depth = Gauge("wanotify_queue_depth", "Messages waiting in the send queue", registry=r)
+        self.queue_lane_depth = Gauge(
+            "wanotify_queue_lane_depth",
+            "Messages visible in each priority lane of the send queue",
+            ["priority"],
+            registry=r,
+        )
+        self.queue_wait = Histogram(
+            "wanotify_queue_wait_seconds",
+            "From a message becoming visible to a worker receiving it, per priority lane",
+            ["priority"],
+            buckets=QUEUE_WAIT_BUCKETS,
+            registry=r,
+        )
         self.webhook_events = Counter(
             "wanotify_webhook_events_total", "Meta webhook items", ["kind", "result"], registry=r
         )
@@ -80,6 +94,17 @@ class Metrics:
         )
         self.deferred = Counter(
             "wanotify_deferred_total", "Claims deferred without burning an attempt", ["reason"], registry=r
+        )
+        self.pacing_waits = Counter(
+            "wanotify_pacing_waits_total",
+            "Sends that waited for a pacing slot, by the limit that set it and how (slept or deferred)",
+            ["limit", "how"],
+            registry=r,
+        )
+        self.pacing_fallback = Counter(
+            "wanotify_pacing_fallback_total",
+            "Pacing decisions taken by the in-process fallback because Redis was unavailable",
+            registry=r,
         )
         self.dead_letter_folded = Counter(
             "wanotify_dlq_folded_total", "SQS dead-letter messages folded back as failed", registry=r

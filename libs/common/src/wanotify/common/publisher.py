@@ -17,10 +17,13 @@ from wanotify.common.clock import utcnow
 from wanotify.common.db.notifications import NotificationRepository
 from wanotify.common.domain.notification import Notification
 from wanotify.common.queue.base import OutgoingMessage, Queue, QueueError, clamp_delay
-from wanotify.common.queue.postgres import PostgresQueue
+from wanotify.common.queue.lanes import TransactionalQueue
 from wanotify.common.telemetry import carrier_from_current
 
 log = logging.getLogger(__name__)
+
+
+EARLY_ARRIVAL_SECONDS = 1.0
 
 
 class QueueJob(msgspec.Struct, frozen=True):
@@ -36,10 +39,14 @@ def _message(n: Notification, *, use_stored_trace: bool) -> OutgoingMessage:
         carrier = {"traceparent": n.traceparent}
     delay = 0
     if n.next_attempt_at is not None:
-        delay = clamp_delay((n.next_attempt_at - utcnow()).total_seconds())
+        # Whole seconds (SQS), rounded so the message arrives up to a second *before* its time: the
+        # claim accepts that, and a paced notification sleeps the rest to hit its slot exactly.
+        delay = clamp_delay((n.next_attempt_at - utcnow()).total_seconds() - EARLY_ARRIVAL_SECONDS)
+    # When the message becomes visible (epoch seconds): the worker measures queue time from it.
+    due_at = f"{utcnow().timestamp() + delay:.3f}"
     return OutgoingMessage(
         body=msgspec.json.encode(QueueJob(n.id, n.tenant_id)).decode(),
-        attributes={**carrier, "priority": n.priority},
+        attributes={**carrier, "priority": n.priority, "due_at": due_at},
         delay_seconds=delay,
     )
 
@@ -52,7 +59,7 @@ class Publisher:
     async def publish_in(self, conn: AsyncConnection, items: Sequence[Notification]) -> bool:
         """With the PostgreSQL queue, enqueue in the caller's transaction (a true transactional outbox)
         and return True; with SQS return False: the caller publishes after its commit."""
-        if not isinstance(self._queue, PostgresQueue):
+        if not isinstance(self._queue, TransactionalQueue):
             return False
         if items:
             await self._queue.send_batch_in(conn, [_message(n, use_stored_trace=False) for n in items])

@@ -5,6 +5,11 @@ error such as 190 or 131031 paused it) or an open circuit breaker defers the not
 (``rate_limited`` with a later ``next_attempt_at``) and gives the attempt back. A sender-level
 error pauses the sender and defers the notification the same way.
 
+Then pacing: the shared pacer reserves this notification's slot under every limit at once (the
+sender's throughput, the pair rate, the recipient's anti-spam windows, the unique-user tier for a
+template outside the service window). A slot within ``PACING_MAX_SLEEP_SECONDS`` is slept here;
+a later one makes the notification ``rate_limited`` until exactly that slot, attempt given back.
+
 Returns whether the queue message may be deleted. It may only when the outcome is committed
 (or there is nothing to do); otherwise the message comes back after its visibility timeout and
 the lapsed claim lets the next delivery pick the notification up again.
@@ -12,6 +17,7 @@ the lapsed claim lets the next delivery pick the notification up again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -20,18 +26,23 @@ from enum import StrEnum
 
 import msgspec
 from opentelemetry import trace
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from wanotify.common.breaker import CircuitBreaker
 from wanotify.common.cache import TtlCache
 from wanotify.common.clock import utcnow
+from wanotify.common.config import PacingSettings
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.message import TemplateContent
 from wanotify.common.domain.notification import Notification, Sender
+from wanotify.common.domain.tenant import TenantPolicy
 from wanotify.common.meta.client import MetaClient
 from wanotify.common.meta.errors import ErrorClass, MetaApiError, MetaTransportError, is_retryable
 from wanotify.common.meta.payloads import build_send_payload
 from wanotify.common.metrics import Metrics
+from wanotify.common.pacing import PaceDecision, Pacer, PaceRequest
 from wanotify.common.publisher import Publisher, QueueJob
 from wanotify.common.queue.base import MAX_DELAY_SECONDS, ReceivedMessage
 from wanotify.common.retry import retry_delay
@@ -41,8 +52,13 @@ tracer = trace.get_tracer("wanotify.worker")
 
 # A paused sender's notifications are looked at again this often (resuming wakes them at once).
 PAUSE_RECHECK = timedelta(seconds=300)
-# Sender rows (pause state) are cached this long per worker process.
+# Writing `sent` after Meta accepted: tries, ~9 s in all (the claim lasts longer than that).
+RECORD_SENT_ATTEMPTS = 8
+# Database errors that retrying cannot fix.
+_NOT_TRANSIENT = (IntegrityError, ProgrammingError, DataError)
+# Sender rows (pause state, tiers) and tenant policies are cached this long per worker process.
 SENDER_CACHE_SECONDS = 2.0
+POLICY_CACHE_SECONDS = 10.0
 
 
 class Outcome(StrEnum):
@@ -65,6 +81,8 @@ class Dispatcher:
         *,
         claim_seconds: float,
         max_receives: int,
+        pacer: Pacer,
+        pacing: PacingSettings,
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self._uow = uow
@@ -76,6 +94,9 @@ class Dispatcher:
         self._max_receives = max_receives
         self._breaker = breaker or CircuitBreaker(None, threshold=5, cooldown=30.0)
         self._senders: TtlCache[str, Sender] = TtlCache(SENDER_CACHE_SECONDS)
+        self._policies: TtlCache[str, TenantPolicy] = TtlCache(POLICY_CACHE_SECONDS)
+        self._pacer = pacer
+        self._pacing = pacing
 
     async def process(self, message: ReceivedMessage) -> Outcome:
         try:
@@ -122,8 +143,13 @@ class Dispatcher:
                 n, PAUSE_RECHECK, "sender_paused", {"paused_code": sender.paused_code or ""}
             )
         # Consent can be withdrawn between acceptance and sending (a STOP while it waited).
+        counts_unique_user = sender.messaging_limit is not None and isinstance(n.message, TemplateContent)
         async with self._uow() as uow:
             opted_out = await uow.opt_outs.get(n.tenant_id, n.recipient_phone)
+            if counts_unique_user and opted_out is None:
+                # Only business-initiated messages outside the service window count toward the tier.
+                window_open = await uow.windows.open_for(sender.id, [n.recipient_phone], utcnow())
+                counts_unique_user = not window_open
         if opted_out is not None:
             return await self._fail(
                 n, "RECIPIENT_OPTED_OUT", "The recipient opted out before it was sent", False
@@ -131,6 +157,15 @@ class Dispatcher:
         wait = await self._breaker.before(sender.id)
         if wait is not None:
             return await self._defer(n, timedelta(seconds=wait), "breaker_open")
+        decision = await self._pacer.acquire(await self._pace_request(n, sender, counts_unique_user))
+        if decision.local:
+            self._metrics.pacing_fallback.inc()
+        if decision.wait > self._pacing.max_sleep_seconds:
+            self._metrics.pacing_waits.labels(decision.binding, "deferred").inc()
+            return await self._defer(
+                n, timedelta(seconds=decision.wait), "paced", {"limit": decision.binding}
+            )
+        await self._sleep_for_slot(decision)
         token = self._secrets.decrypt(sender.access_token_encrypted, context=sender.phone_number_id.encode())
         payload = build_send_payload(n.recipient_phone, n.message, callback_data=n.id)
         started = time.perf_counter()
@@ -152,15 +187,62 @@ class Dispatcher:
             return await self._on_error(n, f"META_{exc.kind.upper()}", str(exc), ErrorClass.SOON)
         self._metrics.meta_duration.observe(time.perf_counter() - started)
         await self._breaker.success(sender.id)
-        async with self._uow() as uow:
-            await uow.notifications.record_sent(
-                n, result.wamid, {"message_status": result.message_status} if result.message_status else {}
-            )
-            await uow.commit()
+        await self._record_sent(
+            n, result.wamid, {"message_status": result.message_status} if result.message_status else {}
+        )
         self._metrics.sends.labels("sent", "").inc()
         self._metrics.transitions.labels("sent").inc()
         self._metrics.accept_to_sent.observe((utcnow() - n.created_at).total_seconds())
         return Outcome.SENT
+
+    async def _record_sent(self, n: Notification, wamid: str, detail: dict[str, str]) -> None:
+        """Meta has accepted it: if this write were lost, the redelivery would send it again. So a
+        database hiccup (connection refused, too many clients, a failover) is retried for a while,
+        well within the claim; a write that still fails leaves the job to redelivery as before."""
+        delay = 0.2
+        for attempt in range(1, RECORD_SENT_ATTEMPTS + 1):
+            try:
+                async with self._uow() as uow:
+                    await uow.notifications.record_sent(n, wamid, detail)
+                    await uow.commit()
+                return
+            except DBAPIError as exc:
+                if isinstance(exc, _NOT_TRANSIENT) or attempt == RECORD_SENT_ATTEMPTS:
+                    raise
+                log.warning(
+                    "recording a sent notification failed; retrying",
+                    extra={"notification_id": n.id, "attempt": attempt, "error": str(exc)[:200]},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _pace_request(self, n: Notification, sender: Sender, counts_unique_user: bool) -> PaceRequest:
+        policy = await self._policy(n.tenant_id)
+        hour = policy.anti_spam.per_hour
+        day = policy.anti_spam.per_day
+        return PaceRequest(
+            notification_id=n.id,
+            tenant_id=n.tenant_id,
+            sender_id=sender.id,
+            recipient=n.recipient_phone,
+            throughput_mps=float(sender.throughput_mps),
+            anti_spam_per_hour=self._pacing.anti_spam_per_hour if hour is None else hour,
+            anti_spam_per_day=self._pacing.anti_spam_per_day if day is None else day,
+            unique_user_limit=sender.messaging_limit if counts_unique_user else None,
+        )
+
+    async def _policy(self, tenant_id: str) -> TenantPolicy:
+        policy = self._policies.get(tenant_id)
+        if policy is None:
+            async with self._uow() as uow:
+                policy = await uow.tenants.policy(tenant_id)
+            self._policies.put(tenant_id, policy)
+        return policy
+
+    async def _sleep_for_slot(self, decision: PaceDecision) -> None:
+        if decision.wait > 0:
+            self._metrics.pacing_waits.labels(decision.binding, "slept").inc()
+            await asyncio.sleep(decision.wait)
 
     async def _on_error(
         self,

@@ -16,16 +16,25 @@ from wanotify.common.health import database_check, queue_check, redis_check, run
 from wanotify.common.http import run_until_signalled, run_with_ops
 from wanotify.common.meta.client import MetaClient, create_http_client
 from wanotify.common.metrics import Metrics
+from wanotify.common.pacing import Pacer
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
 from wanotify.worker.dispatcher import Dispatcher
 from wanotify.worker.loop import Worker
 
 
+def claim_seconds(settings: Settings) -> float:
+    """How long a claim holds: at least the visibility timeout, and never shorter than one job can
+    take (a pacing sleep plus a Meta call that runs to its timeout). A claim that lapsed while its
+    Meta call was still in flight would let a redelivery send the notification a second time."""
+    longest_job = settings.pacing.max_sleep_seconds + settings.meta.timeout_seconds + 5.0
+    return max(float(settings.queue.visibility_timeout_seconds), longest_job)
+
+
 async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     metrics = Metrics("worker")
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
-    queue = create_queue(settings.queue, engine)
+    queue = create_queue(settings.queue, engine, settings.worker.priority_weights)
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     http = create_http_client(settings.meta, max_connections=settings.worker.concurrency)
     dispatcher = Dispatcher(
@@ -34,8 +43,10 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
         SecretBox(require(settings.encryption_key, "WA_ENCRYPTION_KEY")),
         Publisher(queue, engine),
         metrics,
-        claim_seconds=float(settings.queue.visibility_timeout_seconds),
+        claim_seconds=claim_seconds(settings),
         max_receives=settings.queue.max_receives,
+        pacer=Pacer(redis, settings.pacing),
+        pacing=settings.pacing,
         breaker=CircuitBreaker(
             redis,
             threshold=settings.worker.breaker_failure_threshold,

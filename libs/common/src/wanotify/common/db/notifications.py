@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, case, func, insert, or_, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wanotify.common.db.rows import convert, row_dict
 from wanotify.common.db.schema import delivery_log, notifications
 from wanotify.common.domain.notification import NewNotification, Notification
+from wanotify.common.domain.priority import PRIORITY_ORDER, Priority
 from wanotify.common.domain.status import CLAIMABLE, Status
 
 _n = notifications
@@ -21,6 +22,15 @@ _n = notifications
 
 def _seconds(value: float) -> Any:
     return func.make_interval(0, 0, 0, 0, 0, 0, float(value))
+
+
+def _priority_rank() -> Any:
+    """High before normal before low in the scheduler's due-work scans (unknown ranks as normal)."""
+    return case(
+        {p.value: rank for rank, p in enumerate(PRIORITY_ORDER)},
+        value=_n.c.priority,
+        else_=PRIORITY_ORDER.index(Priority.NORMAL),
+    )
 
 
 def to_notification(row: Row[Any]) -> Notification:
@@ -83,7 +93,9 @@ class NotificationRepository:
                 ),
                 or_(
                     _n.c.next_attempt_at.is_(None),
-                    _n.c.next_attempt_at <= func.now() + text("interval '1 second'"),
+                    # Messages are published to arrive up to a second early (see publisher); the
+                    # second second absorbs clock skew between workers and the database.
+                    _n.c.next_attempt_at <= func.now() + text("interval '2 seconds'"),
                 ),
             )
             .values(
@@ -273,7 +285,7 @@ class NotificationRepository:
         due = (
             select(_n.c.id)
             .where(_n.c.status == Status.SCHEDULED.value, _n.c.next_attempt_at <= func.now())
-            .order_by(_n.c.next_attempt_at)
+            .order_by(_priority_rank(), _n.c.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
@@ -311,7 +323,7 @@ class NotificationRepository:
                     _n.c.next_attempt_at <= func.now() + _seconds(horizon_seconds),
                 ),
             )
-            .order_by(_n.c.next_attempt_at.nulls_first(), _n.c.id)
+            .order_by(_priority_rank(), _n.c.next_attempt_at.nulls_first(), _n.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
@@ -336,6 +348,7 @@ class NotificationRepository:
                 _n.c.status == Status.PROCESSING.value,
                 _n.c.claim_expires_at < func.now() - _seconds(older_than_seconds),
             )
+            .order_by(_priority_rank(), _n.c.claim_expires_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .scalar_subquery()

@@ -1,0 +1,239 @@
+"""The pacing figures of ``make bench``: achieved messages per second per sender against its tier.
+
+Four worker processes drain a 30-second backlog for two senders at once, one at Meta's standard tier
+(80/s) and one at the coexistence tier (20/s), against the sandbox, which enforces both tiers and
+the pair rate for real. The figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from wanotify.cli.embedded import free_port
+from wanotify.common.config import load_settings
+from wanotify.common.crypto import SecretBox
+from wanotify.common.db.engine import create_engine
+from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.message import TemplateContent
+from wanotify.common.domain.notification import NewNotification
+from wanotify.common.domain.status import Status
+from wanotify.common.domain.template import MetaTemplate
+from wanotify.common.ids import new_id
+from wanotify.common.publisher import Publisher
+from wanotify.common.queue.factory import create_queue
+
+BACKLOG_SECONDS = float(os.environ.get("BENCH_PACING_SECONDS", "30"))
+WORKERS = 4
+TIERS = (80, 20)
+APP_SECRET = "bench-secret"
+
+
+class SenderFigure(msgspec.Struct):
+    tier: int
+    notifications: int
+    achieved_per_second: float
+    refused_130429: int
+    refused_131056: int
+    seconds: float
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "wanotify.cli.main", *args],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def _seed(env: dict[str, str], sandbox_url: str) -> dict[int, tuple[str, str, list[str]]]:
+    """One tenant, one sender per tier (at Meta and in our database); returns tier → (tenant, sender, ids)."""
+    settings = load_settings(env)
+    engine = create_engine(settings.database_url, pool_size=2)
+    box = SecretBox(settings.encryption_key)
+    publisher = Publisher(create_queue(settings.queue, engine), engine)
+    made: dict[int, tuple[str, str, list[str]]] = {}
+    async with httpx.AsyncClient(base_url=sandbox_url) as http:
+        async with UnitOfWork(engine) as uow:
+            tenant = await uow.tenants.create("bench-pacing")
+            await uow.commit()
+        for tier in TIERS:
+            pnid, waba, token = f"77{tier}000", f"waba{tier}", f"EAAbench{tier}"
+            phone = {"phone_number_id": pnid, "waba_id": waba, "access_token": token}
+            r = await http.post(
+                "/_sandbox/phone-numbers",
+                json={**phone, "display_phone_number": "+15550100009", "throughput_mps": tier},
+            )
+            r.raise_for_status()
+            hello = {"name": "hello", "language": "en", "status": "APPROVED", "category": "UTILITY"}
+            components = [{"type": "BODY", "text": "Hello from wa-notify."}]
+            r = await http.post(
+                "/_sandbox/templates", json={"waba_id": waba, **hello, "components": components}
+            )
+            r.raise_for_status()
+            async with UnitOfWork(engine) as uow:
+                sender = await uow.senders.add(
+                    tenant,
+                    phone_number_id=pnid,
+                    waba_id=waba,
+                    display_phone_number="+15550100009",
+                    access_token_encrypted=box.encrypt(token, context=pnid.encode()),
+                    throughput_mps=tier,
+                    is_default=False,
+                )
+                await uow.templates.upsert(tenant, waba, [MetaTemplate(**hello, components=components)])
+                await uow.commit()
+            made[tier] = (tenant, sender, [])
+        # Interleave the two senders' backlogs, as a real mixed load would arrive.
+        items = [
+            _notification(tenant, made[tier][1], f"+1{tier:03d}{i:07d}")
+            for i in range(int(max(TIERS) * BACKLOG_SECONDS))
+            for tier in TIERS
+            if i < tier * BACKLOG_SECONDS
+        ]
+        for start in range(0, len(items), 500):
+            async with UnitOfWork(engine) as uow:
+                added = await uow.notifications.add_many(items[start : start + 500])
+                await publisher.publish_in(uow.connection, added)
+                await uow.commit()
+        for item in items:
+            tier = next(t for t in TIERS if made[t][1] == item.sender_id)
+            made[tier][2].append(item.id)
+    await engine.dispose()
+    return made
+
+
+def _notification(tenant: str, sender: str, phone: str) -> NewNotification:
+    return NewNotification(
+        id=new_id("notif"),
+        tenant_id=tenant,
+        sender_id=sender,
+        event_type="bench.pacing",
+        recipient_phone=phone,
+        priority="normal",
+        status=Status.QUEUED,
+        message=TemplateContent(name="hello", language="en"),
+        metadata={},
+        max_attempts=5,
+        scheduled_for=None,
+        next_attempt_at=None,
+        batch_id=None,
+        trace_id=None,
+        traceparent=None,
+    )
+
+
+async def _drained(
+    env: dict[str, str], made: dict[int, tuple[str, str, list[str]]]
+) -> dict[int, list[float]]:
+    """Wait until every notification is sent; returns tier → sorted sent_at epochs."""
+    from sqlalchemy import select
+
+    from wanotify.common.db.schema import notifications
+
+    settings = load_settings(env)
+    engine = create_engine(settings.database_url, pool_size=1)
+    total = sum(len(ids) for _, _, ids in made.values())
+    deadline = time.monotonic() + BACKLOG_SECONDS * 4 + 60
+    times: dict[int, list[float]] = {}
+    try:
+        while True:
+            async with engine.connect() as conn:
+                rows = (
+                    await conn.execute(
+                        select(notifications.c.sender_id, notifications.c.sent_at).where(
+                            notifications.c.sent_at.is_not(None)
+                        )
+                    )
+                ).all()
+            if len(rows) >= total or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        for tier, (_, sender, _) in made.items():
+            times[tier] = sorted(r.sent_at.timestamp() for r in rows if r.sender_id == sender)
+    finally:
+        await engine.dispose()
+    return times
+
+
+async def _refusals(sandbox_url: str, pnid: str) -> tuple[int, int]:
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=60) as http:
+        body = (await http.get("/_sandbox/messages", params={"phone_number_id": pnid})).json()
+    records = body["messages"] if isinstance(body, dict) else body
+    refused = [r.get("error_code") for r in records if r.get("outcome") == "refused"]
+    return refused.count(130429), refused.count(131056)
+
+
+def measure_pacing(env: dict[str, str], root: Path) -> list[SenderFigure]:
+    sandbox_port = free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    env = {
+        **env,
+        "META_APP_SECRET": APP_SECRET,
+        "META_GRAPH_BASE_URL": sandbox_url,
+        "SANDBOX_PORT": str(sandbox_port),
+        "SANDBOX_DROP_STATUSES": "true",
+        "WORKER_PORT": "0",
+        "QUEUE_WAIT_SECONDS": "0.5",
+    }
+    processes = [_start(["sandbox"], env, root / "pacing-sandbox.log")]
+    try:
+        _wait(sandbox_url)
+        made = asyncio.run(_seed(env, sandbox_url))
+        processes += [_start(["worker"], env, root / f"pacing-worker-{i}.log") for i in range(WORKERS)]
+        times = asyncio.run(_drained(env, made))
+        figures = []
+        for tier in TIERS:
+            sent = times[tier]
+            span = sent[-1] - sent[0] if len(sent) > 1 else 0.0
+            c429, c1056 = asyncio.run(_refusals(sandbox_url, f"77{tier}000"))
+            figures.append(
+                SenderFigure(
+                    tier=tier,
+                    notifications=len(sent),
+                    achieved_per_second=(len(sent) - 1) / span if span else 0.0,
+                    refused_130429=c429,
+                    refused_131056=c1056,
+                    seconds=span,
+                )
+            )
+        return figures
+    finally:
+        for p in processes:
+            p.terminate()
+            p.wait(20)
+
+
+def _wait(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/_sandbox/health").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the sandbox did not start")
+
+
+def describe_pacing(figures: list[SenderFigure]) -> str:
+    lines = [
+        f"dispatch pacing: {WORKERS} worker processes, a {BACKLOG_SECONDS:.0f}-second backlog per sender, "
+        "sandbox enforcing each tier and the pair rate",
+        f"{'sender tier':>12} {'sent':>6} {'achieved/s':>11} {'of tier':>8} {'130429':>7} {'131056':>7}",
+    ]
+    for f in figures:
+        lines.append(
+            f"{f.tier:>10}/s {f.notifications:>6} {f.achieved_per_second:>11.1f} "
+            f"{f.achieved_per_second / f.tier:>8.0%} {f.refused_130429:>7} {f.refused_131056:>7}"
+        )
+    return "\n".join(lines)
