@@ -191,6 +191,7 @@ def measure_lanes(env: dict[str, str], root: Path) -> list[LaneFigure]:
         "SANDBOX_DROP_STATUSES": "true",
         "WORKER_PORT": "0",
         "QUEUE_WAIT_SECONDS": "0.5",
+        "LOG_LEVEL": "INFO",  # _wait_started looks for the worker's "worker started" line
         "ANTI_SPAM_PER_HOUR": "0",
         "ANTI_SPAM_PER_DAY": "0",
     }
