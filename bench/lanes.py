@@ -11,26 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import msgspec
 
+from bench.dispatch import add_sender, hello_notification, publish, start_service, wait_sandbox
 from wanotify.cli.embedded import free_port
 from wanotify.common.config import load_settings
-from wanotify.common.crypto import SecretBox
 from wanotify.common.db.engine import create_engine
-from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.message import TemplateContent
-from wanotify.common.domain.notification import NewNotification
-from wanotify.common.domain.status import Status
-from wanotify.common.domain.template import MetaTemplate
-from wanotify.common.ids import new_id
-from wanotify.common.publisher import Publisher
-from wanotify.common.queue.factory import create_queue
 
 BACKLOG = {
     "high": int(os.environ.get("BENCH_LANES_HIGH", "100")),
@@ -51,28 +40,6 @@ class LaneFigure(msgspec.Struct):
     max_seconds: float
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "wanotify.cli.main", *args],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/_sandbox/health").status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the sandbox did not start")
-
-
 def _wait_started(logs: list[Path]) -> None:
     """Workers take a while to boot; queue time must not include that."""
     deadline = time.monotonic() + 120
@@ -83,64 +50,24 @@ def _wait_started(logs: list[Path]) -> None:
     raise SystemExit("the workers did not start")
 
 
-def _notification(tenant: str, sender: str, priority: str, i: int) -> NewNotification:
-    return NewNotification(
-        id=new_id("notif"),
-        tenant_id=tenant,
-        sender_id=sender,
-        event_type="bench.lanes",
-        recipient_phone=f"+1{'hnl'.index(priority[0]) + 7}{i:09d}",
-        priority=priority,
-        status=Status.QUEUED,
-        message=TemplateContent(name="hello", language="en"),
-        metadata={},
-        max_attempts=5,
-        scheduled_for=None,
-        next_attempt_at=None,
-        batch_id=None,
-        trace_id=None,
-        traceparent=None,
-    )
+def _recipient(priority: str, i: int) -> str:
+    return f"+1{'hnl'.index(priority[0]) + 7}{i:09d}"
 
 
 async def _seed(env: dict[str, str], sandbox_url: str) -> str:
     """One tenant and sender (at Meta and here) and the whole mixed backlog; returns the sender id."""
-    settings = load_settings(env)
-    engine = create_engine(settings.database_url, pool_size=2)
-    publisher = Publisher(create_queue(settings.queue, engine), engine)
-    hello = {"name": "hello", "language": "en", "status": "APPROVED", "category": "UTILITY"}
-    components = [{"type": "BODY", "text": "Hello from wa-notify."}]
-    async with httpx.AsyncClient(base_url=sandbox_url) as http:
-        phone = {"phone_number_id": PNID, "waba_id": WABA, "access_token": TOKEN}
-        r = await http.post(
-            "/_sandbox/phone-numbers",
-            json={**phone, "display_phone_number": "+15550100008", "throughput_mps": THROUGHPUT},
-        )
-        r.raise_for_status()
-        r = await http.post("/_sandbox/templates", json={"waba_id": WABA, **hello, "components": components})
-        r.raise_for_status()
-    async with UnitOfWork(engine) as uow:
-        tenant = await uow.tenants.create("bench-lanes")
-        sender = await uow.senders.add(
-            tenant,
-            phone_number_id=PNID,
-            waba_id=WABA,
-            display_phone_number="+15550100008",
-            access_token_encrypted=SecretBox(settings.encryption_key).encrypt(TOKEN, context=PNID.encode()),
-            throughput_mps=THROUGHPUT,
-            is_default=False,
-        )
-        await uow.templates.upsert(tenant, WABA, [MetaTemplate(**hello, components=components)])
-        await uow.commit()
+    tenant, sender = await add_sender(
+        env, sandbox_url, tenant_name="bench-lanes", pnid=PNID, waba=WABA, token=TOKEN, tier=THROUGHPUT
+    )
     # Low first, as the backlog a burst of high lands behind.
     for priority in ("low", "normal", "high"):
-        items = [_notification(tenant, sender, priority, i) for i in range(BACKLOG[priority])]
-        for start in range(0, len(items), 500):
-            async with UnitOfWork(engine) as uow:
-                added = await uow.notifications.add_many(items[start : start + 500])
-                await publisher.publish_in(uow.connection, added)
-                await uow.commit()
-    await engine.dispose()
+        items = [
+            hello_notification(
+                tenant, sender, _recipient(priority, i), priority=priority, event_type="bench.lanes"
+            )
+            for i in range(BACKLOG[priority])
+        ]
+        await publish(env, items)
     return sender
 
 
@@ -195,11 +122,11 @@ def measure_lanes(env: dict[str, str], root: Path) -> list[LaneFigure]:
         "ANTI_SPAM_PER_HOUR": "0",
         "ANTI_SPAM_PER_DAY": "0",
     }
-    processes = [_start(["sandbox"], env, root / "lanes-sandbox.log")]
+    processes = [start_service(["sandbox"], env, root / "lanes-sandbox.log")]
     logs = [root / f"lanes-worker-{i}.log" for i in range(WORKERS)]
     try:
-        _wait(sandbox_url)
-        processes += [_start(["worker"], env, log) for log in logs]
+        wait_sandbox(sandbox_url)
+        processes += [start_service(["worker"], env, log) for log in logs]
         _wait_started(logs)
         sender = asyncio.run(_seed(env, sandbox_url))
         times = asyncio.run(_queue_times(env, sender))

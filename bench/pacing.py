@@ -9,26 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import msgspec
 
+from bench.dispatch import add_sender, hello_notification, publish, start_service, wait_sandbox
 from wanotify.cli.embedded import free_port
 from wanotify.common.config import load_settings
-from wanotify.common.crypto import SecretBox
 from wanotify.common.db.engine import create_engine
-from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.message import TemplateContent
-from wanotify.common.domain.notification import NewNotification
-from wanotify.common.domain.status import Status
-from wanotify.common.domain.template import MetaTemplate
-from wanotify.common.ids import new_id
-from wanotify.common.publisher import Publisher
-from wanotify.common.queue.factory import create_queue
 
 BACKLOG_SECONDS = float(os.environ.get("BENCH_PACING_SECONDS", "30"))
 WORKERS = 4
@@ -45,77 +35,26 @@ class SenderFigure(msgspec.Struct):
     seconds: float
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "wanotify.cli.main", *args],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
 async def _seed(env: dict[str, str], sandbox_url: str, tier: int) -> str:
-    """A sender at ``tier`` (at Meta and in our database) with a backlog of ``tier`` x 30 s
-    notifications to distinct recipients; returns the sender id."""
-    settings = load_settings(env)
-    engine = create_engine(settings.database_url, pool_size=2)
-    box = SecretBox(settings.encryption_key)
-    publisher = Publisher(create_queue(settings.queue, engine), engine)
-    pnid, waba, token = f"77{tier}000", f"waba{tier}", f"EAAbench{tier}"
-    hello = {"name": "hello", "language": "en", "status": "APPROVED", "category": "UTILITY"}
-    components = [{"type": "BODY", "text": "Hello from wa-notify."}]
-    async with httpx.AsyncClient(base_url=sandbox_url) as http:
-        phone = {"phone_number_id": pnid, "waba_id": waba, "access_token": token}
-        r = await http.post(
-            "/_sandbox/phone-numbers",
-            json={**phone, "display_phone_number": "+15550100009", "throughput_mps": tier},
-        )
-        r.raise_for_status()
-        template = {"waba_id": waba, **hello, "components": components}
-        (await http.post("/_sandbox/templates", json=template)).raise_for_status()
-    async with UnitOfWork(engine) as uow:
-        tenant = await uow.tenants.create(f"bench-pacing-{tier}")
-        sender = await uow.senders.add(
-            tenant,
-            phone_number_id=pnid,
-            waba_id=waba,
-            display_phone_number="+15550100009",
-            access_token_encrypted=box.encrypt(token, context=pnid.encode()),
-            throughput_mps=tier,
-        )
-        await uow.templates.upsert(tenant, waba, [MetaTemplate(**hello, components=components)])
-        await uow.commit()
-    items = [
-        _notification(tenant, sender, f"+1{tier:03d}{i:07d}") for i in range(int(tier * BACKLOG_SECONDS))
-    ]
-    for start in range(0, len(items), 500):
-        async with UnitOfWork(engine) as uow:
-            added = await uow.notifications.add_many(items[start : start + 500])
-            await publisher.publish_in(uow.connection, added)
-            await uow.commit()
-    await engine.dispose()
-    return sender
-
-
-def _notification(tenant: str, sender: str, phone: str) -> NewNotification:
-    return NewNotification(
-        id=new_id("notif"),
-        tenant_id=tenant,
-        sender_id=sender,
-        event_type="bench.pacing",
-        recipient_phone=phone,
-        priority="normal",
-        status=Status.QUEUED,
-        message=TemplateContent(name="hello", language="en"),
-        metadata={},
-        max_attempts=5,
-        scheduled_for=None,
-        next_attempt_at=None,
-        batch_id=None,
-        trace_id=None,
-        traceparent=None,
+    """A sender at ``tier`` with a backlog of ``tier`` x 30 s notifications to distinct recipients."""
+    tenant, sender = await add_sender(
+        env,
+        sandbox_url,
+        tenant_name=f"bench-pacing-{tier}",
+        pnid=f"77{tier}000",
+        waba=f"waba{tier}",
+        token=f"EAAbench{tier}",
+        tier=tier,
     )
+    count = int(tier * BACKLOG_SECONDS)
+    await publish(
+        env,
+        [
+            hello_notification(tenant, sender, f"+1{tier:03d}{i:07d}", event_type="bench.pacing")
+            for i in range(count)
+        ],
+    )
+    return sender
 
 
 async def _drained(env: dict[str, str], sender: str, total: int) -> list[float]:
@@ -163,10 +102,10 @@ def measure_pacing(env: dict[str, str], root: Path) -> list[SenderFigure]:
         "WORKER_PORT": "0",
         "QUEUE_WAIT_SECONDS": "0.5",
     }
-    processes = [_start(["sandbox"], env, root / "pacing-sandbox.log")]
+    processes = [start_service(["sandbox"], env, root / "pacing-sandbox.log")]
     try:
-        _wait(sandbox_url)
-        processes += [_start(["worker"], env, root / f"pacing-worker-{i}.log") for i in range(WORKERS)]
+        wait_sandbox(sandbox_url)
+        processes += [start_service(["worker"], env, root / f"pacing-worker-{i}.log") for i in range(WORKERS)]
         figures = []
         # One sender at a time, so each figure is that tier's pacing, not the machine's CPU split.
         for tier in TIERS:
@@ -189,18 +128,6 @@ def measure_pacing(env: dict[str, str], root: Path) -> list[SenderFigure]:
         for p in processes:
             p.terminate()
             p.wait(20)
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/_sandbox/health").status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the sandbox did not start")
 
 
 def describe_pacing(figures: list[SenderFigure]) -> str:

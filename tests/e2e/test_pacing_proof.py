@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import APP_SECRET, ENCRYPTION_KEY
 from tests.support.processes import ServiceProcess, eventually, wait_http
 from tests.support.servers import create_database, drop_database, server_dir
-from tests.support.world import TenantFixture, make_tenant
+from tests.support.world import TenantFixture, hello_row, make_tenant
 from wanotify.cli.embedded import EmbeddedRedis, free_port
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
@@ -32,11 +32,7 @@ from wanotify.common.db.engine import create_engine
 from wanotify.common.db.migrate import migrate
 from wanotify.common.db.schema import delivery_log, notifications
 from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.message import TemplateContent
-from wanotify.common.domain.notification import NewNotification
-from wanotify.common.domain.status import Status
 from wanotify.common.domain.tenant import AntiSpamLimits, TenantPolicy
-from wanotify.common.ids import new_id
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
 
@@ -123,26 +119,7 @@ async def _enqueue(
     settings: Settings, database_url: str, engine: AsyncEngine, tenant: TenantFixture, recipients: list[str]
 ) -> list[str]:
     """Accepted notifications (rows + queue messages), as the API leaves them."""
-    items = [
-        NewNotification(
-            id=new_id("notif"),
-            tenant_id=tenant.tenant_id,
-            sender_id=tenant.sender_id,
-            event_type="pacing.test",
-            recipient_phone=phone,
-            priority="normal",
-            status=Status.QUEUED,
-            message=TemplateContent(name="hello", language="en"),
-            metadata={},
-            max_attempts=5,
-            scheduled_for=None,
-            next_attempt_at=None,
-            batch_id=None,
-            trace_id=None,
-            traceparent=None,
-        )
-        for phone in recipients
-    ]
+    items = [hello_row(tenant, phone, event_type="pacing.test") for phone in recipients]
     queue = create_queue(msgspec.structs.replace(settings, database_url=database_url).queue, engine)
     publisher = Publisher(queue, engine)
     for start in range(0, len(items), 500):
@@ -249,7 +226,7 @@ async def test_four_workers_drain_2000_for_one_sender_within_metas_limits(
     refused = Counter(a.get("error_code") for a in attempts if a.get("outcome") == "refused")
     assert not {code: n for code, n in refused.items() if code in LIMIT_CODES}, refused
     accepted = [a for a in attempts if a.get("outcome") != "refused"]
-    sends = Counter((a.get("request") or {}).get("biz_opaque_callback_data") for a in accepted)
+    sends = Counter(str((a.get("request") or {}).get("biz_opaque_callback_data")) for a in accepted)
     assert set(sends) == set(ids)
     twice = [nid for nid, count in sends.items() if count > 1]
     assert not twice, await _history(engine, twice[:3])

@@ -19,17 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.processes import eventually
 from tests.support.servers import create_database, drop_database
-from tests.support.world import TenantFixture, make_tenant
+from tests.support.world import TenantFixture, hello_row, make_tenant
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.engine import create_engine
 from wanotify.common.db.migrate import migrate
 from wanotify.common.db.schema import notifications, senders
 from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.message import TemplateContent
 from wanotify.common.domain.notification import NewNotification
 from wanotify.common.domain.status import Status
-from wanotify.common.ids import new_id
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
 from wanotify.worker.main import serve_worker
@@ -50,26 +48,9 @@ async def own_database(pg_admin_url: str) -> AsyncIterator[tuple[str, AsyncEngin
 
 def _rows(tenant: TenantFixture, priority: str, count: int) -> list[NewNotification]:
     prefix = f"+1{secrets.randbelow(900) + 100}"
+    # One recipient each: per-recipient pacing must not be what orders the sends.
     return [
-        NewNotification(
-            id=new_id("notif"),
-            tenant_id=tenant.tenant_id,
-            sender_id=tenant.sender_id,
-            event_type="lanes",
-            # One recipient each: per-recipient pacing must not be what orders the sends.
-            recipient_phone=f"{prefix}{i:07d}",
-            priority=priority,
-            status=Status.QUEUED,
-            message=TemplateContent(name="hello", language="en"),
-            metadata={},
-            max_attempts=3,
-            scheduled_for=None,
-            next_attempt_at=None,
-            batch_id=None,
-            trace_id=None,
-            traceparent=None,
-        )
-        for i in range(count)
+        hello_row(tenant, f"{prefix}{i:07d}", priority=priority, event_type="lanes") for i in range(count)
     ]
 
 

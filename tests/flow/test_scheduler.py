@@ -134,3 +134,37 @@ async def test_scheduled_notification_is_sent_when_due(
     assert r.json()["status"] == "scheduled"
     n = await wait_status(engine, r.json()["id"], {"sent", "delivered", "read"})
     assert n.sent_at is not None and n.sent_at >= when - timedelta(seconds=1)
+
+
+async def test_a_wait_beyond_the_queues_maximum_delay_is_held_in_the_database_until_near(
+    engine: AsyncEngine, tenant: TenantFixture
+) -> None:
+    """SQS delays at most 15 minutes: a notification paced 40 minutes out stays unpublished in the
+    database, and the relay publishes it once its slot comes within the queue's reach."""
+    queue = PostgresQueue(engine, f"horizon-{new_id('q')}", visibility_timeout=5)
+    nid = await insert_notification(engine, tenant, Status.RATE_LIMITED)
+
+    async def wait_until(delta: timedelta) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(notifications)
+                .where(notifications.c.id == nid)
+                .values(next_attempt_at=datetime.now(UTC) + delta, enqueued_at=None)
+            )
+
+    await wait_until(timedelta(minutes=40))
+    await _jobs(engine, queue).relay_outbox()
+    assert await _messages_for(engine, queue.name, nid) == 0, "published 40 minutes early"
+    # Time passes: the slot is now 10 minutes away, within SQS's 15.
+    await wait_until(timedelta(minutes=10))
+    await _jobs(engine, queue).relay_outbox()
+    assert await _messages_for(engine, queue.name, nid) == 1
+    async with engine.connect() as conn:
+        visible_in = (
+            await conn.execute(
+                text("SELECT extract(epoch FROM visible_at - now()) FROM queue_messages WHERE queue = :q"),
+                {"q": queue.name},
+            )
+        ).scalar_one()
+    # Delayed to arrive just before its slot (up to a second early), not released at once.
+    assert 590 <= float(visible_in) <= 600
