@@ -56,6 +56,17 @@ async def database_url(pg_admin_url: str) -> AsyncIterator[str]:
     await drop_database(pg_admin_url, url)
 
 
+@pytest.fixture
+async def own_database(pg_admin_url: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
+    """A migrated database for one test: no other worker in the session takes its queue messages."""
+    url = await create_database(pg_admin_url, prefix="wanotify_own")
+    engine = create_engine(url, pool_size=5)
+    await migrate(engine)
+    yield url, engine
+    await engine.dispose()
+    await drop_database(pg_admin_url, url)
+
+
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     eng = create_engine(database_url, pool_size=10)

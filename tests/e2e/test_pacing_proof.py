@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import APP_SECRET, ENCRYPTION_KEY
 from tests.support.processes import ServiceProcess, eventually, wait_http
-from tests.support.servers import create_database, drop_database, server_dir
+from tests.support.servers import server_dir
 from tests.support.world import TenantFixture, hello_row, make_tenant
 from wanotify.cli.embedded import EmbeddedRedis, free_port
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
-from wanotify.common.db.engine import create_engine
-from wanotify.common.db.migrate import migrate
 from wanotify.common.db.schema import delivery_log, notifications
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.tenant import AntiSpamLimits, TenantPolicy
@@ -40,16 +38,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("processes")]
 
 FINAL_SENT = ("sent", "delivered", "read")
 LIMIT_CODES = {130429, 131056}
-
-
-@pytest.fixture
-async def own_database(pg_admin_url: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
-    url = await create_database(pg_admin_url, prefix="wanotify_pacing")
-    engine = create_engine(url, pool_size=5)
-    await migrate(engine)
-    yield url, engine
-    await engine.dispose()
-    await drop_database(pg_admin_url, url)
 
 
 class PacingStack:

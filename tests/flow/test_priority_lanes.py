@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import msgspec
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.processes import eventually
-from tests.support.servers import create_database, drop_database
 from tests.support.world import TenantFixture, hello_row, make_tenant
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
-from wanotify.common.db.engine import create_engine
-from wanotify.common.db.migrate import migrate
 from wanotify.common.db.schema import notifications, senders
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.notification import NewNotification
@@ -34,16 +29,6 @@ from wanotify.worker.main import serve_worker
 
 LOW_BACKLOG = 200
 HIGH_BURST = 40
-
-
-@pytest.fixture
-async def own_database(pg_admin_url: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
-    url = await create_database(pg_admin_url, prefix="wanotify_lanes")
-    engine = create_engine(url, pool_size=4)
-    await migrate(engine)
-    yield url, engine
-    await engine.dispose()
-    await drop_database(pg_admin_url, url)
 
 
 def _rows(tenant: TenantFixture, priority: str, count: int) -> list[NewNotification]:
