@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import re
 
-# The metrics the services export (see docs/deploy.md and the services' metrics modules).
-KNOWN_METRICS = frozenset(
-    {
-        "wanotify_http_requests_total",
-        "wanotify_http_request_duration_seconds_bucket",
-        "wanotify_notifications_accepted_total",
-        "wanotify_sends_total",
-        "wanotify_meta_request_duration_seconds_bucket",
-        "wanotify_notification_transitions_total",
-        "wanotify_queue_depth",
-        "wanotify_webhook_events_total",
-        "wanotify_webhook_signature_failures_total",
-        "wanotify_outbox_republished_total",
-        "wanotify_scheduled_released_total",
-        "wanotify_accept_to_sent_seconds_bucket",
-    }
-)
+
+def _exported_series() -> frozenset[str]:
+    """Every series name the services can export, read from the real ``Metrics`` registry (so a
+    dashboard or rule cannot name a metric that no service has)."""
+    from wanotify.common.metrics import Metrics
+
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
+    names: set[str] = set()
+    for family in Metrics("any").registry.collect():
+        names.update(family.name + suffix for suffix in suffixes.get(family.type, ("",)))
+    return frozenset(names)
+
+
+KNOWN_METRICS = _exported_series()
 
 _STRINGS = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`')
 _MATCHERS = re.compile(r"\{[^{}]*\}")
