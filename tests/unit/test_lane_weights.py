@@ -19,6 +19,7 @@ class ListQueue:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.backend = "memory"
         self.items: list[OutgoingMessage] = []
         self.deleted: list[str] = []
         self._seq = 0

@@ -52,7 +52,7 @@ def queue_check(queue: Queue, on_depth: Callable[[int], None] | None = None) -> 
             on_depth(depth.total)
         return {
             "status": "healthy",
-            "backend": getattr(queue, "backend", type(queue).__name__.removesuffix("Queue").lower()),
+            "backend": queue.backend,
             "queue_depth": depth.visible,
             "in_flight": depth.in_flight,
             "delayed": depth.delayed,

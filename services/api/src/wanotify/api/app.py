@@ -27,6 +27,7 @@ from wanotify.api.tracing import trace_id_middleware
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.engine import create_engine
+from wanotify.common.db.policies import TenantPolicies
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.health import database_check, meta_check, queue_check, redis_check, run_checks
 from wanotify.common.http import metrics_middleware
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> Litestar:
 
         state: Any = app.state
         rules = IngestRules(settings.api_key_cache_seconds)
+        policies = TenantPolicies(uow, settings.api_key_cache_seconds)
         state.notifications = NotificationService(
             uow,
             Publisher(queue, engine),
@@ -76,6 +78,7 @@ def create_app(settings: Settings) -> Litestar:
             max_attempts=settings.worker.max_attempts,
             cache_seconds=settings.api_key_cache_seconds,
             rules=rules,
+            policies=policies,
         )
         syncer = (
             TemplateSyncer(uow, MetaClient(settings.meta, http), SecretBox(settings.encryption_key))
@@ -91,9 +94,8 @@ def create_app(settings: Settings) -> Litestar:
         state.ingress = IngressGate(
             Authenticator(uow, cache_seconds=settings.api_key_cache_seconds),
             IngressLimiter(redis, settings.ingress_limits),
-            uow,
+            policies,
             settings.ingress_limits,
-            cache_seconds=settings.api_key_cache_seconds,
         )
         state.authenticate = state.ingress.authenticate
 

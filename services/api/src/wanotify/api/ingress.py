@@ -18,9 +18,8 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from wanotify.common.cache import TtlCache
 from wanotify.common.config import IngressLimitSettings
-from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.db.policies import TenantPolicies
 from wanotify.common.domain.notification import Principal
 from wanotify.common.ratelimit import (
     Decision,
@@ -42,17 +41,14 @@ class IngressGate:
         self,
         authenticate: Authenticate,
         limiter: IngressLimiter,
-        uow: Callable[[], UnitOfWork],
+        policies: TenantPolicies,
         defaults: IngressLimitSettings,
-        *,
-        cache_seconds: float,
     ) -> None:
         self._authenticate = authenticate
         self._limiter = limiter
-        self._uow = uow
+        # Cached like API keys: a policy change applies within API_KEY_CACHE_SECONDS.
+        self._policies = policies
         self._defaults = defaults
-        # Like the API-key cache: a policy change applies within API_KEY_CACHE_SECONDS.
-        self._limits: TtlCache[str, TenantLimits] = TtlCache(cache_seconds)
 
     async def authenticate(self, request: Request[Any, Any, Any], scope: str) -> Principal:
         """Authenticate and spend one global token; the tenant's windows are only read."""
@@ -76,13 +72,8 @@ class IngressGate:
         return await self._limiter.peek(None)
 
     async def _limits_of(self, tenant_id: str) -> TenantLimits:
-        limits = self._limits.get(tenant_id)
-        if limits is None:
-            async with self._uow() as uow:
-                policy = await uow.tenants.policy(tenant_id)
-            limits = tenant_limits(policy.rate_limits, self._defaults)
-            self._limits.put(tenant_id, limits)
-        return limits
+        policy = await self._policies.get(tenant_id)
+        return tenant_limits(policy.rate_limits, self._defaults)
 
     @staticmethod
     def _record(request: Request[Any, Any, Any], decision: Decision) -> None:

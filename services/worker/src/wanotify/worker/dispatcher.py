@@ -34,10 +34,10 @@ from wanotify.common.clock import utcnow
 from wanotify.common.config import PacingSettings
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.failures import FailureRepository
+from wanotify.common.db.policies import TenantPolicies
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.message import TemplateContent
 from wanotify.common.domain.notification import Notification, Sender
-from wanotify.common.domain.tenant import TenantPolicy
 from wanotify.common.meta.client import MetaClient
 from wanotify.common.meta.errors import ErrorClass, MetaApiError, MetaTransportError, is_retryable
 from wanotify.common.meta.payloads import build_send_payload
@@ -94,7 +94,7 @@ class Dispatcher:
         self._max_receives = max_receives
         self._breaker = breaker or CircuitBreaker(None, threshold=5, cooldown=30.0)
         self._senders: TtlCache[str, Sender] = TtlCache(SENDER_CACHE_SECONDS)
-        self._policies: TtlCache[str, TenantPolicy] = TtlCache(POLICY_CACHE_SECONDS)
+        self._policies = TenantPolicies(uow, POLICY_CACHE_SECONDS)
         self._pacer = pacer
         self._pacing = pacing
 
@@ -217,7 +217,7 @@ class Dispatcher:
                 delay = min(delay * 2, 2.0)
 
     async def _pace_request(self, n: Notification, sender: Sender, counts_unique_user: bool) -> PaceRequest:
-        policy = await self._policy(n.tenant_id)
+        policy = await self._policies.get(n.tenant_id)
         hour = policy.anti_spam.per_hour
         day = policy.anti_spam.per_day
         return PaceRequest(
@@ -230,14 +230,6 @@ class Dispatcher:
             anti_spam_per_day=self._pacing.anti_spam_per_day if day is None else day,
             unique_user_limit=sender.messaging_limit if counts_unique_user else None,
         )
-
-    async def _policy(self, tenant_id: str) -> TenantPolicy:
-        policy = self._policies.get(tenant_id)
-        if policy is None:
-            async with self._uow() as uow:
-                policy = await uow.tenants.policy(tenant_id)
-            self._policies.put(tenant_id, policy)
-        return policy
 
     async def _sleep_for_slot(self, decision: PaceDecision) -> None:
         if decision.wait > 0:

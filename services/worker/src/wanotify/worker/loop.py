@@ -16,7 +16,7 @@ from opentelemetry.trace import Link, SpanKind
 from wanotify.common.domain.priority import parse_priority
 from wanotify.common.lifecycle import sleep_or_stop
 from wanotify.common.metrics import Metrics
-from wanotify.common.queue.base import Queue, QueueError, ReceivedMessage
+from wanotify.common.queue.base import MESSAGING_SYSTEMS, Queue, QueueError, ReceivedMessage
 from wanotify.common.telemetry import context_from_carrier
 from wanotify.worker.dispatcher import Dispatcher, Outcome
 
@@ -100,8 +100,7 @@ class Worker:
             kind=SpanKind.CONSUMER,
             links=[Link(producer)] if producer.is_valid else [],
             attributes={
-                "messaging.system": getattr(self._queue, "messaging_system", None)
-                or ("aws_sqs" if type(self._queue).__name__ == "SqsQueue" else "postgresql"),
+                "messaging.system": MESSAGING_SYSTEMS.get(self._queue.backend, self._queue.backend),
                 "messaging.destination.name": self._queue.name,
                 "messaging.operation.type": "process",
                 "messaging.message.id": message.message_id,

@@ -44,8 +44,13 @@ class QueueError(Exception):
     """The queue could not be reached or refused the request."""
 
 
+# OpenTelemetry's ``messaging.system`` per backend.
+MESSAGING_SYSTEMS = {"sqs": "aws_sqs", "postgres": "postgresql"}
+
+
 class Queue(Protocol):
     name: str
+    backend: str  # "sqs" or "postgres": what /health reports and spans name
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[int]:
         """Send up to any number of messages; returns the indexes that could not be sent."""

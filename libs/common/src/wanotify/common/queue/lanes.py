@@ -116,10 +116,7 @@ class LanedQueue:
             [(lane.key, sum(int(weights.get(p.value, 0)) for p in lane.priorities)) for lane in self._lanes]
         )
         self.name = queues[Priority.NORMAL].name
-        sqs = any(type(lane.queue).__name__ == "SqsQueue" for lane in self._lanes)
-        # What /health reports and what the worker's spans name (the lanes' backend, not this class).
-        self.backend = "sqs" if sqs else "postgres"
-        self.messaging_system = "aws_sqs" if sqs else "postgresql"
+        self.backend = self._lanes[0].queue.backend  # every lane is on the same backend
 
     @property
     def lane_keys(self) -> list[str]:

@@ -50,6 +50,7 @@ class PostgresQueue:
         self, engine: AsyncEngine, name: str, *, visibility_timeout: int, poll_interval: float = 0.1
     ):
         self.name = name
+        self.backend = "postgres"
         self._engine = engine
         self._visibility = visibility_timeout
         self._poll = poll_interval

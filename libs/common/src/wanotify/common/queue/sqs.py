@@ -35,6 +35,7 @@ class SqsQueue:
         threads: int = 8,
     ) -> None:
         self.name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+        self.backend = "sqs"
         self._url = queue_url
         self._visibility = visibility_timeout
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sqs")

@@ -28,6 +28,7 @@ from wanotify.common.cache import TtlCache
 from wanotify.common.clock import iso, utcnow
 from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.idempotency import StoredResponse
+from wanotify.common.db.policies import TenantPolicies
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.errors import (
     DomainError,
@@ -155,13 +156,14 @@ class NotificationService:
         max_attempts: int,
         cache_seconds: float = 10.0,
         rules: IngestRules | None = None,
+        policies: TenantPolicies | None = None,
     ) -> None:
         self._uow = uow
         self._publisher = publisher
         self._metrics = metrics
         self._max_attempts = max_attempts
         self._senders: TtlCache[str, str] = TtlCache(cache_seconds)
-        self._policies: TtlCache[str, TenantPolicy] = TtlCache(cache_seconds)
+        self._policies = policies or TenantPolicies(uow, cache_seconds)
         self._rules = rules or IngestRules(cache_seconds)
 
     def _new(
@@ -239,7 +241,7 @@ class NotificationService:
                 if stored is not None:
                     return self._replay(stored, ctx)
             sender_id = await self._default_sender(uow, tenant_id)
-            policy, now = await self._policy(uow, tenant_id), utcnow()
+            policy, now = await self._policies.get(tenant_id, uow), utcnow()
             built = await self._enforce_rules(
                 uow, tenant_id, sender_id, policy, build(sender_id, now, policy)
             )
@@ -278,13 +280,6 @@ class NotificationService:
                 field = f"notifications[{index}].{result.field}" if result.field else None
                 errors.append(ItemError(index=index, code=result.code, message=result.message, field=field))
         return Built(kept, sorted(errors, key=lambda e: e.index), built.bulk)
-
-    async def _policy(self, uow: UnitOfWork, tenant_id: str) -> TenantPolicy:
-        cached = self._policies.get(tenant_id)
-        if cached is None:
-            cached = await uow.tenants.policy(tenant_id)
-            self._policies.put(tenant_id, cached)
-        return cached
 
     async def _default_sender(self, uow: UnitOfWork, tenant_id: str) -> str:
         cached = self._senders.get(tenant_id)
