@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.support.processes import eventually
 from wanotify.common.config import QueueSettings
 from wanotify.common.domain.priority import PG_LANE_NAMES, Priority
-from wanotify.common.queue.base import OutgoingMessage, Queue, ReceivedMessage
+from wanotify.common.queue.base import MESSAGING_SYSTEMS, OutgoingMessage, Queue, ReceivedMessage
 from wanotify.common.queue.factory import create_queue
 from wanotify.common.queue.lanes import LanedQueue, TransactionalLanedQueue, laned_queue
 from wanotify.common.queue.postgres import PostgresQueue
@@ -65,7 +65,7 @@ def new_laned(request: pytest.FixtureRequest) -> Lanes:
         )
         queue = create_queue(settings, engine=None)  # type: ignore[arg-type]  # SQS needs no engine
         assert not isinstance(queue, TransactionalLanedQueue)
-        assert queue.messaging_system == "aws_sqs"
+        assert MESSAGING_SYSTEMS[queue.backend] == "aws_sqs"
         lanes = {
             p: SqsQueue(url, region="us-east-1", endpoint_url=endpoint, visibility_timeout=VISIBILITY)
             for p, url in [
