@@ -140,8 +140,11 @@ def make_settings(**env: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, redis_server_url: str, sandbox_url: str, receiver_port: int) -> Settings:
-    return make_settings(
+def service_env(
+    database_url: str, redis_server_url: str, sandbox_url: str, receiver_port: int
+) -> dict[str, str]:
+    """The environment the session's services run with (in process, or as ``wa-notify`` processes)."""
+    return dict(
         DATABASE_URL=database_url,
         REDIS_URL=redis_server_url,
         META_GRAPH_BASE_URL=sandbox_url,
@@ -160,6 +163,11 @@ def settings(database_url: str, redis_server_url: str, sandbox_url: str, receive
         RATE_LIMIT_TENANT_PER_HOUR="1000000",
         RATE_LIMIT_TENANT_PER_DAY="1000000",
     )
+
+
+@pytest.fixture(scope="session")
+def settings(service_env: dict[str, str]) -> Settings:
+    return make_settings(**service_env)
 
 
 @pytest.fixture(scope="session")

@@ -158,9 +158,11 @@ async def test_replay_by_filter(api: Client, tenant: TenantFixture, engine: Asyn
 async def test_replay_validates_and_checks_scopes(
     api: Client, tenant: TenantFixture, engine: AsyncEngine, box: SecretBox
 ) -> None:
+    for body in ({}, {"ids": ["x"], "filter": {}}):  # the document cannot say "exactly one": a rule, 422
+        r = await api.post("/v1/dead-letters/replay", json=body, headers=tenant.auth)
+        assert r.status_code == 422, (body, r.text)
+        assert r.json()["error"]["code"] == "INVALID_COMBINATION"
     bodies: list[dict[str, Any]] = [
-        {},
-        {"ids": ["x"], "filter": {}},
         {"ids": []},
         {"ids": [f"n{i}" for i in range(1001)]},
     ]

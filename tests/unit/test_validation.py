@@ -15,11 +15,11 @@ from wanotify.api.notifications.validation import (
     MAX_METADATA_BYTES,
     check_request,
     content_of,
-    decode,
 )
 from wanotify.common.clock import utcnow
 from wanotify.common.domain.errors import MalformedJson, Unprocessable, ValidationFailed
 from wanotify.common.domain.message import TemplateContent, TemplateParameter, TextContent
+from wanotify.common.edge.body import decode_json as decode
 
 BASE: dict[str, Any] = {
     "event_type": "order.placed",
@@ -138,6 +138,16 @@ def test_wrong_type_names_the_path() -> None:
     assert failure(body(priority="urgent")).field == "priority"
 
 
+def test_an_integral_float_is_an_integer_as_json_schema_says() -> None:
+    buttons = [{"sub_type": "quick_reply", "index": 2.0, "value": "yes"}]
+    doc = body()
+    doc["template"]["buttons"] = buttons
+    assert parse(doc).template is not None
+    assert parse(doc).template.buttons[0].index == 2  # type: ignore[union-attr]
+    doc["template"]["buttons"] = [{**buttons[0], "index": 2.5}]
+    assert failure(doc).field == "template.buttons[0].index"
+
+
 def test_scheduled_for_needs_a_timezone() -> None:
     assert failure(body(scheduled_for="2030-01-01T00:00:00")).field == "scheduled_for"
 
@@ -187,12 +197,12 @@ def test_text_content() -> None:
 def test_neither_template_nor_message() -> None:
     doc = body()
     del doc["template"]
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Unprocessable):
         content_of(parse(doc))
 
 
 def test_both_template_and_message() -> None:
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Unprocessable):
         content_of(parse(body(message={"text": "hi"})))
 
 
@@ -203,7 +213,7 @@ def with_currency(**param: Any) -> NotificationIn:
 
 
 def test_currency_needs_a_code() -> None:
-    with pytest.raises(ValidationFailed) as info:
+    with pytest.raises(Unprocessable) as info:
         content_of(with_currency(value="99.99"))
     assert info.value.field == "template.parameters[2].code"
 
@@ -212,7 +222,7 @@ def test_currency_needs_a_code() -> None:
     "value", ["$99.99", "99,99", "ninety", "99.99 USD", "NaN", "Infinity", "-Infinity", "sNaN"]
 )
 def test_currency_value_must_be_a_decimal_amount(value: str) -> None:
-    with pytest.raises(ValidationFailed) as info:
+    with pytest.raises(Unprocessable) as info:
         content_of(with_currency(value=value, code="USD"))
     assert info.value.field == "template.parameters[2].value"
 

@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
         ("migrate", "apply database migrations"),
     ):
         sub.add_parser(name, help=text)
+    openapi = sub.add_parser(
+        "openapi", help="print a service's OpenAPI document (what /schema/openapi.json serves)"
+    )
+    openapi.add_argument("--service", choices=("api", "receiver"), default="api")
     tenants = sub.add_parser("tenants", help="manage tenants").add_subparsers(dest="action", required=True)
     create = tenants.add_parser("create", help="create a tenant and print its id")
     create.add_argument("--name", required=True)
@@ -121,6 +125,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from wanotify.sandbox.settings import load_sandbox_settings
 
         run_sandbox(load_sandbox_settings(os.environ))
+    elif command == "openapi":
+        from wanotify.cli.openapi import document_json
+
+        print(document_json(args.service, load_settings(os.environ)))
     elif command == "migrate":
         asyncio.run(admin.run_migrations(load_settings(os.environ)))
         print("migrations applied")

@@ -72,6 +72,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "",
         "Base64 32-byte key that encrypts secrets at rest (sender access tokens). Generated under `wa-notify up`.",
     ),
+    EnvVar(
+        "HTTP_BODY_TIMEOUT_SECONDS",
+        "10",
+        "API and receiver: time a client has to send a request's whole body, from the first read; a slower one gets `408 REQUEST_TIMEOUT` and the connection is closed. 0 disables.",
+    ),
     EnvVar("API_HOST", "127.0.0.1", "Ingest API bind address."),
     EnvVar("API_PORT", "8080", "Ingest API port."),
     EnvVar("API_MAX_BODY_BYTES", "1048576", "Largest accepted request body (413 above)."),
@@ -186,6 +191,7 @@ class ConfigError(ValueError):
 class HttpSettings(msgspec.Struct, frozen=True):
     host: str
     port: int
+    body_timeout_seconds: float = 10.0
 
 
 class QueueSettings(msgspec.Struct, frozen=True):
@@ -327,7 +333,11 @@ class _Env:
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
     def http(self, prefix: str) -> HttpSettings:
-        return HttpSettings(host=self.text(f"{prefix}_HOST"), port=self.integer(f"{prefix}_PORT"))
+        return HttpSettings(
+            host=self.text(f"{prefix}_HOST"),
+            port=self.integer(f"{prefix}_PORT"),
+            body_timeout_seconds=self.non_negative_number("HTTP_BODY_TIMEOUT_SECONDS"),
+        )
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Request
+from litestar.connection import ASGIConnection
 
 from wanotify.common.cache import TtlCache
 from wanotify.common.db.tenants import hash_key
@@ -14,7 +14,7 @@ from wanotify.common.domain.errors import Forbidden, Unauthorized
 from wanotify.common.domain.notification import Principal
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str:
+def bearer_token(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -27,7 +27,7 @@ class Authenticator:
         self._uow = uow
         self._cache: TtlCache[str, Principal] = TtlCache(cache_seconds)
 
-    async def __call__(self, request: Request[Any, Any, Any], scope: str) -> Principal:
+    async def __call__(self, request: ASGIConnection[Any, Any, Any, Any], scope: str) -> Principal:
         token = bearer_token(request)
         digest = hash_key(token)
         principal = self._cache.get(digest)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 
-from wanotify.api.tracing import SANE_TRACE_ID
 from wanotify.common.domain.errors import (
     DependencyUnavailable,
     DomainError,
@@ -26,8 +24,9 @@ from wanotify.common.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from wanotify.common.edge.body import field_error
+from wanotify.common.edge.trace_id import trace_id_for
 from wanotify.common.ratelimit import RateLimited
-from wanotify.common.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +53,7 @@ FRAMEWORK_CODES: dict[int, str] = {
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    408: "REQUEST_TIMEOUT",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "RATE_LIMITED",
@@ -71,21 +71,10 @@ class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody
 
 
-def trace_id_of(request: Request[Any, Any, Any]) -> str:
-    """Set by the trace-id middleware; unmatched routes never reach it, so fall back to the span."""
-    supplied = request.headers.get("x-trace-id", "")
-    return (
-        getattr(request.state, "trace_id", None)
-        or (supplied if SANE_TRACE_ID.match(supplied) else None)
-        or current_trace_id()
-        or os.urandom(16).hex()
-    )
-
-
 def error_response(
     request: Request[Any, Any, Any], status: int, code: str, message: str, field: str | None = None
 ) -> Response[bytes]:
-    trace_id = trace_id_of(request)
+    trace_id = trace_id_for(request.scope)
     body = msgspec.json.encode(ErrorEnvelope(ErrorBody(code, message, field, trace_id)))
     headers = {"X-Trace-Id": trace_id} if trace_id else {}
     if status == 401:
@@ -105,7 +94,19 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     status = exc.status_code
     code = FRAMEWORK_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else f"HTTP_{status}")
     message = exc.detail if status < 500 else "Internal server error"
-    return error_response(request, status, code, message)
+    response = error_response(request, status, code, message)
+    for name, value in (exc.headers or {}).items():  # Allow on a 405
+        response.headers.setdefault(name, value)
+    return response
+
+
+def parameter_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+    """A query, path or header parameter Litestar refused: our shape, with the parameter named."""
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    first = problems[0] if problems and isinstance(problems[0], dict) else {}
+    key = first.get("key")
+    error = field_error(str(key) if key else None, str(first.get("message") or exc.detail))
+    return error_response(request, 400, error.code, error.message, error.field)
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -115,6 +116,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
 
 EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
+    ValidationException: parameter_error_handler,
     HTTPException: http_exception_handler,
     Exception: unexpected_error_handler,
 }

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,7 +33,7 @@ from wanotify.common.ratelimit import (
 STATE_KEY = "rate_limit"
 HEADER_NAMES = {b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset"}
 
-Authenticate = Callable[[Request[Any, Any, Any], str], Awaitable[Principal]]
+Authenticate = Callable[[ASGIConnection[Any, Any, Any, Any], str], Awaitable[Principal]]
 
 
 class IngressGate:
@@ -50,18 +50,20 @@ class IngressGate:
         self._policies = policies
         self._defaults = defaults
 
-    async def authenticate(self, request: Request[Any, Any, Any], scope: str) -> Principal:
+    async def authenticate(self, request: ASGIConnection[Any, Any, Any, Any], scope: str) -> Principal:
         """Authenticate and spend one global token; the tenant's windows are only read."""
         principal = await self._authenticate(request, scope)
         limits = await self._limits_of(principal.tenant_id)
         self._record(request, await self._limiter.peek(principal.tenant_id, limits))
         return principal
 
-    async def principal(self, request: Request[Any, Any, Any], scope: str) -> Principal:
+    async def principal(self, request: ASGIConnection[Any, Any, Any, Any], scope: str) -> Principal:
         """Authenticate only: the caller follows with :meth:`take`."""
         return await self._authenticate(request, scope)
 
-    async def take(self, request: Request[Any, Any, Any], principal: Principal, count: int) -> int:
+    async def take(
+        self, request: ASGIConnection[Any, Any, Any, Any], principal: Principal, count: int
+    ) -> int:
         """Take up to ``count`` notifications of the tenant's quota; the number granted, at least 1."""
         limits = await self._limits_of(principal.tenant_id)
         decision = await self._limiter.take(principal.tenant_id, limits, count)
@@ -76,7 +78,7 @@ class IngressGate:
         return tenant_limits(policy.rate_limits, self._defaults)
 
     @staticmethod
-    def _record(request: Request[Any, Any, Any], decision: Decision) -> None:
+    def _record(request: ASGIConnection[Any, Any, Any, Any], decision: Decision) -> None:
         request.scope.setdefault("state", {})[STATE_KEY] = decision
         if not decision.refused:
             return
@@ -91,9 +93,16 @@ class IngressGate:
         raise RateLimited(message, retry_after=retry)
 
 
-def ingress_headers_middleware(app: ASGIApp) -> ASGIApp:
+def ingress_headers_middleware(gate: Callable[[], IngressGate | None]) -> Callable[[ASGIApp], ASGIApp]:
     """``X-RateLimit-*`` on every /v1 response, from the request's decision or the global bucket."""
 
+    def factory(app: ASGIApp) -> ASGIApp:
+        return _with_headers(app, gate)
+
+    return factory
+
+
+def _with_headers(app: ASGIApp, gate_of: Callable[[], IngressGate | None]) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or not scope["path"].startswith("/v1/"):
             await app(scope, receive, send)
@@ -102,7 +111,7 @@ def ingress_headers_middleware(app: ASGIApp) -> ASGIApp:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 decision: Decision | None = scope.get("state", {}).get(STATE_KEY)
-                gate: IngressGate | None = getattr(scope["litestar_app"].state, "ingress", None)
+                gate = gate_of()
                 if decision is None and gate is not None:
                     decision = await gate.anonymous()
                 if decision is not None:

@@ -5,6 +5,8 @@
   of the tenant's opt-out keywords (case-insensitive, trimmed) records an opt-out.
 - ``message_template_status_update``: the registry row of that WABA's template takes the new status
   (``en-US`` is read as ``en_US``). A template we have never synced is left to the next sync.
+
+Both take items :mod:`wanotify.receiver.items` has decoded and checked.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import msgspec
-
 from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.phone import from_wa_id
 from wanotify.common.domain.template import normalize_language
-from wanotify.common.meta.webhooks import ChangeValue, InboundMessage, TemplateStatusUpdate
+from wanotify.common.meta.webhooks import InboundMessage, TemplateStatusUpdate
 from wanotify.common.metrics import Metrics
+from wanotify.receiver.items import unix_time
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +30,8 @@ _EVENT_STATUS: dict[str, str | None] = {"REINSTATED": "APPROVED", "FLAGGED": Non
 
 
 def _inbound_time(timestamp: str) -> datetime:
-    now = datetime.now(UTC)
-    try:
-        return min(datetime.fromtimestamp(int(timestamp), UTC), now)
-    except (ValueError, OverflowError):
-        return now
-
-
-def _phone(wa_id: str) -> str | None:
-    digits = wa_id.lstrip("+")
-    return f"+{digits}" if digits.isdigit() and 2 <= len(digits) <= 15 else None
+    """Never in the future: a window runs 24 hours from the message, not from a clock ahead of ours."""
+    return min(unix_time(timestamp), datetime.now(UTC))
 
 
 def _words(message: InboundMessage) -> str:
@@ -53,23 +47,22 @@ class InboundHandler:
         self._uow = uow
         self._metrics = metrics
 
-    async def messages(self, value: ChangeValue) -> int:
+    async def messages(self, phone_number_id: str, messages: list[InboundMessage]) -> int:
         """Record the inbound messages of one change; returns how many opened a window."""
-        if not value.messages:
+        if not messages:
             return 0
-        phone_number_id = value.metadata.phone_number_id if value.metadata else ""
         opened = 0
         async with self._uow() as uow:
             sender = await uow.senders.by_phone_number_id(phone_number_id)
             if sender is None:
                 await uow.rollback()
                 log.info("inbound message for an unknown phone number", extra={"pnid": phone_number_id})
-                self._metrics.webhook_events.labels("inbound", "unknown").inc(len(value.messages))
+                self._metrics.webhook_events.labels("inbound", "unknown").inc(len(messages))
                 return 0
             policy = await uow.tenants.policy(sender.tenant_id)
             keywords = {k.strip().casefold() for k in policy.opt_out_keywords if k.strip()}
-            for message in value.messages:
-                phone = _phone(message.from_)
+            for message in messages:
+                phone = from_wa_id(message.from_)
                 if phone is None:
                     self._metrics.webhook_events.labels("inbound", "malformed").inc()
                     continue
@@ -87,12 +80,7 @@ class InboundHandler:
             await uow.commit()
         return opened
 
-    async def template_status(self, waba_id: str, raw: msgspec.Raw) -> str:
-        try:
-            update = msgspec.json.decode(raw, type=TemplateStatusUpdate)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            self._metrics.webhook_events.labels("template_status", "malformed").inc()
-            return "malformed"
+    async def template_status(self, waba_id: str, update: TemplateStatusUpdate) -> str:
         event = update.event.strip().upper()
         status = _EVENT_STATUS.get(event, event)
         if status is None:

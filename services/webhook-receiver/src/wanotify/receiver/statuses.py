@@ -6,6 +6,8 @@ class's delay (the wamid is cleared so the next send records its own; the schedu
 relay publishes it); a sender-level error (bad token, locked account) pauses the sender and sends
 the notification back to wait for the resume, as a synchronous one does; anything else fails it,
 with ``retryable`` as classified.
+
+Items come decoded and checked by :mod:`wanotify.receiver.items`: every value fits where it lands.
 """
 
 from __future__ import annotations
@@ -25,16 +27,10 @@ from wanotify.common.meta.webhooks import StatusItem
 from wanotify.common.metrics import Metrics
 from wanotify.common.retry import retry_delay
 from wanotify.common.telemetry import link_to
+from wanotify.receiver.items import unix_time
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("wanotify.receiver")
-
-
-def meta_time(timestamp: str) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(timestamp), UTC)
-    except (ValueError, OverflowError):
-        return datetime.now(UTC)
 
 
 def async_retry_delay(n: Notification, error_code: str | None) -> timedelta | None:
@@ -78,7 +74,7 @@ class StatusApplier:
         if item.status not in META_STATUSES:
             self._metrics.webhook_events.labels("status", "ignored").inc()
             return "ignored"
-        at = meta_time(item.timestamp)
+        at = unix_time(item.timestamp)
         async with self._uow() as uow:
             n = await uow.notifications.lock_for_status(item.id, item.biz_opaque_callback_data)
             if n is None:

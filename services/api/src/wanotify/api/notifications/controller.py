@@ -1,14 +1,23 @@
-"""Thin HTTP handlers: parse headers, call the service, shape the response."""
+"""Thin HTTP handlers: typed bodies in, the service's reply out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, delete, get, post
-from litestar.params import FromPath
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, JSONBody, PathParameter
 
-from wanotify.api.notifications.schemas import NotificationView
+from wanotify.api.dto import JsonBody
+from wanotify.api.notifications.schemas import (
+    ID_PATTERN,
+    BulkCreated,
+    BulkIn,
+    BulkRequest,
+    NotificationCreated,
+    NotificationIn,
+    NotificationView,
+)
 from wanotify.api.notifications.service import (
     NotificationService,
     Reply,
@@ -16,38 +25,43 @@ from wanotify.api.notifications.service import (
     bulk_size,
     request_hash,
 )
-from wanotify.api.state import AppState
-from wanotify.common.domain.errors import UnsupportedMediaType, ValidationFailed
+from wanotify.api.openapi import operation
+from wanotify.common.domain.notification import Principal
+from wanotify.common.edge.text import check_text
 from wanotify.common.telemetry import current_traceparent
 
-MAX_IDEMPOTENCY_KEY = 255
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        required=False,
+        description="Retry-safe key: the same key and body within 24 h return the first reply "
+        "(with `Idempotent-Replayed: true`); the same key with another body is a 409",
+    ),
+]
+NotificationIdPath = Annotated[
+    str, PathParameter(pattern=ID_PATTERN, max_length=64, description="The notification's id (`notif_…`)")
+]
 
 
-def _require_json(request: Request[Any, Any, Any]) -> None:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise UnsupportedMediaType("Content-Type must be application/json", field="Content-Type")
+class BulkBody(JsonBody[BulkIn]):
+    documented_as = BulkRequest
 
 
 async def _context(
-    request: Request[Any, Any, Any], state: AppState, scope: str, size: Callable[[bytes], int]
-) -> tuple[RequestContext, bytes, int]:
-    """Authenticate, then take the request's notifications from the tenant's quota before validating."""
-    principal = await state.ingress.principal(request, scope)
-    body = await request.body()
-    granted = await state.ingress.take(request, principal, size(body))
-    _require_json(request)
-    key = request.headers.get("x-idempotency-key")
-    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
-        raise ValidationFailed("X-Idempotency-Key must be 1 to 255 characters", field="X-Idempotency-Key")
-    ctx = RequestContext(
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal], key: str | None
+) -> RequestContext:
+    if key is not None:
+        check_text(key, "X-Idempotency-Key")
+    return RequestContext(
         principal=principal,
         trace_id=request.state.trace_id,
         traceparent=current_traceparent(),
         idempotency_key=key,
-        request_hash=request_hash(request.method, request.url.path, body),
+        request_hash=request_hash(request.method, request.url.path, await request.body()),
     )
-    return ctx, body, granted
 
 
 def _response(reply: Reply) -> Response[bytes]:
@@ -59,28 +73,79 @@ class NotificationController(Controller):
     path = "/v1/notifications"
     tags = ["notifications"]
 
-    @post("/", status_code=201)
-    async def create(self, request: Request[Any, Any, Any], state: AppState) -> Response[bytes]:
-        ctx, body, _ = await _context(request, state, "notifications:send", lambda _: 1)
-        return _response(await state.notifications.accept_one(ctx, body))
+    @post(
+        "/",
+        status_code=201,
+        dto=JsonBody[NotificationIn],
+        return_dto=None,
+        **operation(
+            "createNotification",
+            "notifications:send",
+            body=True,
+            errors=(409, 422),
+            quota=lambda _: 1,
+            success=((201, NotificationCreated, "Accepted: queued, or scheduled for `scheduled_for`"),),
+        ),
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[NotificationIn],
+        principal: NamedDependency[Principal],
+        notifications: NamedDependency[NotificationService],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Send one notification (a template, a text or a media message) to one recipient."""
+        ctx = await _context(request, principal, idempotency_key)
+        return _response(await notifications.accept_one(ctx, data))
 
-    @post("/bulk", status_code=202)
-    async def create_bulk(self, request: Request[Any, Any, Any], state: AppState) -> Response[bytes]:
-        ctx, body, granted = await _context(request, state, "notifications:send", bulk_size)
-        return _response(await state.notifications.accept_bulk(ctx, body, granted))
+    @post(
+        "/bulk",
+        status_code=202,
+        dto=BulkBody,
+        return_dto=None,
+        **operation(
+            "createNotificationBatch",
+            "notifications:send",
+            body=True,
+            errors=(409, 422),
+            quota=bulk_size,
+            success=((202, BulkCreated, "Each item accepted or refused on its own; see `errors`"),),
+        ),
+    )
+    async def create_bulk(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[BulkIn],
+        principal: NamedDependency[Principal],
+        notifications: NamedDependency[NotificationService],
+        granted: NamedDependency[int],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Send up to 100 notifications in one batch; items over the rate limit are refused one by one."""
+        ctx = await _context(request, principal, idempotency_key)
+        return _response(await notifications.accept_bulk(ctx, data, granted))
 
-    @get("/{notification_id:str}")
+    @get("/{notification_id:str}", **operation("getNotification", "notifications:read", errors=(404,)))
     async def read(
-        self, request: Request[Any, Any, Any], state: AppState, notification_id: FromPath[str]
+        self,
+        principal: NamedDependency[Principal],
+        notifications: NamedDependency[NotificationService],
+        notification_id: NotificationIdPath,
     ) -> NotificationView:
-        principal = await state.authenticate(request, "notifications:read")
-        service: NotificationService = state.notifications
-        return await service.get(principal, notification_id)
+        """The notification's status document."""
+        return await notifications.get(principal, notification_id)
 
-    @delete("/{notification_id:str}", status_code=200)
+    @delete(
+        "/{notification_id:str}",
+        status_code=200,
+        **operation("cancelNotification", "notifications:send", errors=(404, 409)),
+    )
     async def cancel(
-        self, request: Request[Any, Any, Any], state: AppState, notification_id: FromPath[str]
+        self,
+        principal: NamedDependency[Principal],
+        notifications: NamedDependency[NotificationService],
+        notification_id: NotificationIdPath,
     ) -> NotificationView:
-        principal = await state.authenticate(request, "notifications:send")
-        service: NotificationService = state.notifications
-        return await service.cancel(principal, notification_id)
+        """Cancel a notification not yet handed to Meta (scheduled, queued or rate limited)."""
+        return await notifications.cancel(principal, notification_id)

@@ -3,18 +3,50 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
 
-E164 = Annotated[str, Meta(pattern=r"^\+[1-9]\d{1,14}$", description="E.164 phone number, e.g. +14155550123")]
+from wanotify.api.json_value import JSON_VALUE
+from wanotify.common.domain.phone import E164_MAX_LENGTH, E164_PATTERN
+from wanotify.common.edge.storable import TIME_PATTERN
+from wanotify.common.edge.text import MULTILINE_PATTERN, SINGLE_LINE_PATTERN
+
+Time = Annotated[
+    datetime,
+    Meta(
+        tz=True,
+        description="RFC 3339 time with a time zone, years 2000 to 9999",
+        extra_json_schema={"pattern": TIME_PATTERN},
+    ),
+]
+
+# Meta's rule for template parameters: no tab, CR or LF, and at most 4 spaces in a row.
+PLAIN_PATTERN = r"^ {0,4}(?:[^\u0000-\u001f\u007f ]+ {1,4})*[^\u0000-\u001f\u007f ]*$"
+Plain = Meta(extra_json_schema={"pattern": PLAIN_PATTERN})
+SingleLine = Meta(extra_json_schema={"pattern": SINGLE_LINE_PATTERN})
+Multiline = Meta(extra_json_schema={"pattern": MULTILINE_PATTERN})
+HTTPS_PATTERN = (
+    r"^https://[^\s/?#\u0000-\u001f\u007f]+\.[^\s/?#\u0000-\u001f\u007f]+[^\s\u0000-\u001f\u007f]*$"
+)
+E164 = Annotated[
+    str,
+    Meta(
+        pattern=E164_PATTERN, max_length=E164_MAX_LENGTH, description="E.164 phone number, e.g. +14155550123"
+    ),
+]
+ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
+NotificationId = Annotated[
+    str, Meta(pattern=ID_PATTERN, max_length=64, description="A notification id (notif_…)")
+]
 Locale = Annotated[
     str, Meta(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="Meta template locale: en, en_US, pt_BR, fil")
 ]
 TemplateName = Annotated[str, Meta(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")]
-EventType = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")]
-ParamValue = Annotated[str, Meta(min_length=1, max_length=1024)]
+EVENT_PATTERN = r"^[A-Za-z0-9._:\-]+$"
+EventType = Annotated[str, Meta(min_length=1, max_length=100, pattern=EVENT_PATTERN)]
+ParamValue = Annotated[str, Meta(min_length=1, max_length=1024), Plain]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 
 Priority = Literal["high", "normal", "low"]
@@ -33,35 +65,48 @@ ParamName = Annotated[
         description="For templates in the named format: the placeholder's name (Meta's parameter_name)",
     ),
 ]
-HttpsLink = Annotated[str, Meta(min_length=9, max_length=2048, description="An https:// URL Meta can fetch")]
+HttpsLink = Annotated[
+    str,
+    Meta(min_length=9, max_length=2048, pattern=HTTPS_PATTERN, description="An https:// URL Meta can fetch"),
+]
+FileName = Annotated[str, Meta(min_length=1, max_length=255), SingleLine]
 
 
 class TemplateParameterIn(msgspec.Struct, forbid_unknown_fields=True):
     """A body parameter: `text`, `currency` (`code` and a decimal `value` or `amount_1000`), `date_time`."""
 
+    # Meta's own rule (no tab, no newline, at most 4 spaces) is checked with its own message
+    multiline: ClassVar[frozenset[str]] = frozenset({"value"})
+
     type: Literal["text", "currency", "date_time"]
     value: ParamValue
     code: Currency | None = None
-    amount_1000: int | None = None
+    amount_1000: Annotated[int, Meta(ge=0, le=10**15)] | None = None
     name: ParamName | None = None
 
 
 class HeaderIn(msgspec.Struct, forbid_unknown_fields=True):
     """The header's parameter: `text` with a `value` (at most 60 characters), or media by `link`."""
 
+    # Meta's own rule (no tab, no newline, at most 4 spaces) is checked with its own message
+    multiline: ClassVar[frozenset[str]] = frozenset({"value"})
+
     type: Literal["text", "image", "document", "video"]
-    value: Annotated[str, Meta(min_length=1, max_length=60)] | None = None
+    value: Annotated[str, Meta(min_length=1, max_length=60), Plain] | None = None
     link: HttpsLink | None = None
-    filename: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
+    filename: FileName | None = None
     name: ParamName | None = None
 
 
 class ButtonIn(msgspec.Struct, forbid_unknown_fields=True):
     """A button's parameter: URL suffix (`url`), payload (`quick_reply`) or coupon code (`copy_code`)."""
 
+    # Meta's own rule (no tab, no newline, at most 4 spaces) is checked with its own message
+    multiline: ClassVar[frozenset[str]] = frozenset({"value"})
+
     sub_type: Literal["url", "quick_reply", "copy_code"]
     index: Annotated[int, Meta(ge=0, le=9)]
-    value: Annotated[str, Meta(min_length=1, max_length=1024)]
+    value: Annotated[str, Meta(min_length=1, max_length=1024), Plain]
 
 
 class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,33 +118,61 @@ class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class TextIn(msgspec.Struct, forbid_unknown_fields=True):
-    text: Annotated[str, Meta(min_length=1, max_length=4096)]
+    multiline: ClassVar[frozenset[str]] = frozenset({"text"})
+
+    text: Annotated[str, Meta(min_length=1, max_length=4096), Multiline]
     preview_url: bool = False
 
 
 class MediaIn(msgspec.Struct, forbid_unknown_fields=True):
+    multiline: ClassVar[frozenset[str]] = frozenset({"caption"})
+
     type: Literal["image", "document", "video"]
     link: HttpsLink
-    caption: Annotated[str, Meta(min_length=1, max_length=1024)] | None = None
-    filename: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
+    caption: Annotated[str, Meta(min_length=1, max_length=1024), Multiline] | None = None
+    filename: FileName | None = None
 
 
 class NotificationIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Give exactly one of `template`, `message` or `media` (else 422 `INVALID_COMBINATION`)."""
+
     event_type: EventType
     recipient: RecipientIn
     template: TemplateIn | None = None
     message: TextIn | None = None
     media: MediaIn | None = None
-    metadata: dict[str, Any] = {}
+    metadata: Annotated[
+        dict[str, Any],
+        Meta(
+            description="Your own data, returned with the notification and its webhooks (at most 4096 bytes)",
+            extra_json_schema={
+                "propertyNames": {"pattern": SINGLE_LINE_PATTERN},
+                "additionalProperties": {"$ref": f"#/components/schemas/{JSON_VALUE}"},
+            },
+        ),
+    ] = {}
     priority: Priority = "normal"
-    scheduled_for: Annotated[datetime, Meta(tz=True)] | None = None
+    scheduled_for: Time | None = None
     # Give up (status `expired`) if it could not be sent by then; meant for one-time codes.
-    expires_at: Annotated[datetime, Meta(tz=True)] | None = None
+    expires_at: Time | None = None
+
+
+BatchId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+MAX_BULK = 100
 
 
 class BulkIn(msgspec.Struct, forbid_unknown_fields=True):
+    """What a bulk request decodes to: each item is decoded (and refused) on its own."""
+
     notifications: list[msgspec.Raw]
-    batch_id: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")] | None = None
+    batch_id: BatchId | None = None
+
+
+class BulkRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Up to 100 notifications; each is accepted or refused on its own (see `errors` in the reply)."""
+
+    notifications: Annotated[list[NotificationIn], Meta(min_length=1, max_length=MAX_BULK)]
+    batch_id: BatchId | None = None
 
 
 class NotificationCreated(msgspec.Struct):

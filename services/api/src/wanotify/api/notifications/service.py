@@ -13,6 +13,7 @@ import msgspec
 
 from wanotify.api.notifications.rules import IngestRules
 from wanotify.api.notifications.schemas import (
+    MAX_BULK,
     BulkCreated,
     BulkIn,
     BulkItem,
@@ -23,7 +24,7 @@ from wanotify.api.notifications.schemas import (
     NotificationView,
     TemplateRef,
 )
-from wanotify.api.notifications.validation import check_request, content_of, decode
+from wanotify.api.notifications.validation import check_request, content_of
 from wanotify.common.cache import TtlCache
 from wanotify.common.clock import iso, utcnow
 from wanotify.common.db.failures import FailureRepository
@@ -42,13 +43,13 @@ from wanotify.common.domain.message import TemplateContent, TextContent
 from wanotify.common.domain.notification import NewNotification, Notification, Principal
 from wanotify.common.domain.status import Status
 from wanotify.common.domain.tenant import TenantPolicy
+from wanotify.common.edge.body import decode_json
 from wanotify.common.ids import new_id
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
-MAX_BULK = 100
 # What we promise a client about "when": a p95 processing time, not a guarantee.
 EXPECTED_PROCESSING = timedelta(seconds=5)
 RATE_LIMITED_ITEM = "Over the tenant's rate limit; submit it again after X-RateLimit-Reset"
@@ -197,18 +198,17 @@ class NotificationService:
             expires_at=req.expires_at,
         )
 
-    async def accept_one(self, ctx: RequestContext, body: bytes) -> Reply:
+    async def accept_one(self, ctx: RequestContext, req: NotificationIn) -> Reply:
         def build(sender_id: str, now: datetime, policy: TenantPolicy) -> Built:
-            return Built([self._new(ctx, decode(body, NotificationIn), sender_id, None, now, policy)])
+            return Built([self._new(ctx, req, sender_id, None, now, policy)])
 
         return await self._accept(ctx, build)
 
-    async def accept_bulk(self, ctx: RequestContext, body: bytes, granted: int = MAX_BULK) -> Reply:
+    async def accept_bulk(self, ctx: RequestContext, bulk: BulkIn, granted: int = MAX_BULK) -> Reply:
         """The first ``granted`` items (what the tenant's quota allowed) are processed; the rest are
         refused one by one with ``RATE_LIMITED``."""
 
         def build(sender_id: str, now: datetime, policy: TenantPolicy) -> Built:
-            bulk = decode(body, BulkIn)
             if not bulk.notifications:
                 raise ValidationFailed("notifications must hold at least one item", field="notifications")
             if len(bulk.notifications) > MAX_BULK:
@@ -220,7 +220,7 @@ class NotificationService:
                     built.errors.append(ItemError(index, "RATE_LIMITED", RATE_LIMITED_ITEM))
                     continue
                 try:
-                    req = decode(raw, NotificationIn, prefix=f"notifications[{index}].")
+                    req = decode_json(raw, NotificationIn, prefix=f"notifications[{index}].")
                     built.items.append(self._new(ctx, req, sender_id, batch_id, now, policy))
                 except DomainError as exc:
                     built.errors.append(

@@ -2,109 +2,84 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from typing import Annotated, Any
-from urllib.parse import unquote
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, MediaType, Request, Response, delete, get, post
-from litestar.params import FromPath, QueryParameter
-from msgspec import Meta
+from litestar import Controller, MediaType, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from wanotify.api.notifications.schemas import E164
-from wanotify.api.notifications.validation import decode
-from wanotify.api.state import AppState
-from wanotify.common.clock import iso
-from wanotify.common.db.opt_outs import OptOut
-from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.errors import NotFound, ValidationFailed
+from wanotify.api.dto import JsonBody
+from wanotify.api.openapi import operation
+from wanotify.api.opt_outs.schemas import OptOutIn, OptOutList, OptOutOut
+from wanotify.api.opt_outs.service import OptOutService
+from wanotify.common.domain.notification import Principal
+from wanotify.common.domain.phone import E164_MAX_LENGTH, E164_PATTERN
 
 SCOPE = "opt_outs:manage"
 MAX_PAGE = 1000
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
-
-class OptOutIn(msgspec.Struct, forbid_unknown_fields=True):
-    phone_number: E164
-    reason: Annotated[str, Meta(max_length=500)] | None = None
-
-
-class OptOutOut(msgspec.Struct):
-    phone_number: str
-    source: str
-    reason: str | None
-    created_at: str | None
-
-
-class OptOutList(msgspec.Struct):
-    opt_outs: list[OptOutOut]
-    next_after: str | None
-
-
-def _out(o: OptOut) -> OptOutOut:
-    return OptOutOut(o.recipient_phone, o.source, o.reason, iso(o.created_at))
-
-
-def _phone(raw: str) -> str:
-    phone = unquote(raw).strip()
-    if phone and phone[0] != "+":  # a '+' may arrive as a space from form-style encoders
-        phone = "+" + phone.lstrip()
-    if not _E164.match(phone):
-        raise ValidationFailed(
-            "Phone number must be in E.164 format (+ and 2 to 15 digits)",
-            field="phone_number",
-            code="INVALID_PHONE_NUMBER",
-        )
-    return phone
+PhonePath = Annotated[
+    str,
+    PathParameter(
+        pattern=E164_PATTERN,
+        max_length=E164_MAX_LENGTH,
+        description="E.164 number; send the `+` as is or as `%2B`",
+    ),
+]
 
 
 class OptOutController(Controller):
     path = "/v1/opt-outs"
     tags = ["opt-outs"]
 
-    @get("/")
+    @get("/", **operation("listOptOuts", SCOPE))
     async def list_opt_outs(
         self,
-        request: Request[Any, Any, Any],
-        state: AppState,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
-        after: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        principal: NamedDependency[Principal],
+        opt_outs: NamedDependency[OptOutService],
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size")] = 100,
+        after: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=E164_PATTERN,
+                max_length=E164_MAX_LENGTH,
+                description="`next_after` of the previous page",
+            ),
+        ] = None,
     ) -> OptOutList:
-        principal = await state.authenticate(request, SCOPE)
-        uow: Callable[[], UnitOfWork] = state.uow
-        async with uow() as u:
-            found = await u.opt_outs.page(principal.tenant_id, limit=limit, after=after)
-        next_after = found[-1].recipient_phone if len(found) == limit else None
-        return OptOutList([_out(o) for o in found], next_after)
+        """The tenant's opt-outs, ordered by phone number."""
+        return await opt_outs.page(principal, limit=limit, after=after)
 
-    @post("/")
-    async def add_opt_out(self, request: Request[Any, Any, Any], state: AppState) -> Response[bytes]:
+    @post(
+        "/",
+        dto=JsonBody[OptOutIn],
+        return_dto=None,
+        **operation(
+            "addOptOut",
+            SCOPE,
+            body=True,
+            success=((201, OptOutOut, "Recorded"), (200, OptOutOut, "Already opted out: kept as it was")),
+        ),
+    )
+    async def add_opt_out(
+        self,
+        data: JSONBody[OptOutIn],
+        principal: NamedDependency[Principal],
+        opt_outs: NamedDependency[OptOutService],
+    ) -> Response[bytes]:
         """Record an opt-out: 201 when new, 200 when the recipient had already opted out."""
-        principal = await state.authenticate(request, SCOPE)
-        try:
-            body = decode(await request.body(), OptOutIn)
-        except ValidationFailed as exc:
-            if exc.field == "phone_number":
-                _phone("")  # the same INVALID_PHONE_NUMBER error as everywhere else
-            raise
-        async with state.uow() as u:
-            opt_out, created = await u.opt_outs.add(
-                principal.tenant_id, body.phone_number, source="api", reason=body.reason
-            )
-            await u.commit()
+        out, created = await opt_outs.add(principal, data)
         return Response(
-            msgspec.json.encode(_out(opt_out)), status_code=201 if created else 200, media_type=MediaType.JSON
+            msgspec.json.encode(out), status_code=201 if created else 200, media_type=MediaType.JSON
         )
 
-    @delete("/{phone_number:str}", status_code=204)
+    @delete("/{phone_number:str}", status_code=204, **operation("removeOptOut", SCOPE, errors=(404,)))
     async def remove_opt_out(
-        self, request: Request[Any, Any, Any], state: AppState, phone_number: FromPath[str]
+        self,
+        principal: NamedDependency[Principal],
+        opt_outs: NamedDependency[OptOutService],
+        phone_number: PhonePath,
     ) -> None:
-        principal = await state.authenticate(request, SCOPE)
-        phone = _phone(phone_number)
-        async with state.uow() as u:
-            removed = await u.opt_outs.remove(principal.tenant_id, phone)
-            await u.commit()
-        if not removed:
-            raise NotFound(f"{phone} has not opted out", field="phone_number")
+        """Remove an opt-out: the recipient may be messaged again."""
+        await opt_outs.remove(principal, phone_number)

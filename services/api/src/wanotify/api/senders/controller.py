@@ -1,4 +1,4 @@
-"""``/v1/senders``: a tenant's WhatsApp senders and their pause state (never the access token).
+"""``/v1/senders`` (scope ``senders:manage``): list, set tiers, resume after a pause.
 
 A sender-level error from Meta (bad token, account locked, …) pauses the sender; its
 notifications wait without burning attempts until ``POST /v1/senders/{id}/resume``.
@@ -6,149 +6,56 @@ notifications wait without burning attempts until ``POST /v1/senders/{id}/resume
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Annotated
 
-import msgspec
-from litestar import Controller, Request, get, patch, post
-from litestar.params import FromPath
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter
 
-from wanotify.api.notifications.validation import decode
-from wanotify.api.state import AppState
-from wanotify.common.clock import iso
-from wanotify.common.db.failures import FailureRepository
-from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.errors import NotFound, ValidationFailed
-from wanotify.common.domain.notification import (
-    MESSAGING_LIMIT_TIERS,
-    THROUGHPUT_TIERS,
-    Principal,
-    Sender,
-)
+from wanotify.api.dto import JsonBody
+from wanotify.api.notifications.schemas import ID_PATTERN
+from wanotify.api.openapi import operation
+from wanotify.api.senders.schemas import Resumed, SenderList, SenderTiersIn, SenderView
+from wanotify.api.senders.service import SenderService
+from wanotify.common.domain.notification import Principal
 
 SCOPE = "senders:manage"
-
-
-class PauseView(msgspec.Struct):
-    paused_at: str | None
-    code: str | None
-    reason: str | None
-
-
-class SenderView(msgspec.Struct):
-    id: str
-    phone_number_id: str
-    waba_id: str
-    display_phone_number: str
-    throughput_mps: int
-    messaging_limit: int | None  # unique users per 24 h outside the service window; null = unlimited
-    is_default: bool
-    status: str  # "active" or "paused"
-    pause: PauseView | None
-
-
-class SenderTiersIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Meta's tiers for this number; a field left out keeps its value; a null messaging limit is unlimited."""
-
-    throughput_mps: int | msgspec.UnsetType = msgspec.UNSET
-    messaging_limit: int | msgspec.UnsetType | None = msgspec.UNSET
-
-
-class SenderList(msgspec.Struct):
-    senders: list[SenderView]
-
-
-class Resumed(msgspec.Struct):
-    sender: SenderView
-    notifications_resumed: int
-
-
-def sender_view(s: Sender) -> SenderView:
-    paused = s.paused_at is not None
-    return SenderView(
-        id=s.id,
-        phone_number_id=s.phone_number_id,
-        waba_id=s.waba_id,
-        display_phone_number=s.display_phone_number,
-        throughput_mps=s.throughput_mps,
-        messaging_limit=s.messaging_limit,
-        is_default=s.is_default,
-        status="paused" if paused else "active",
-        pause=PauseView(iso(s.paused_at), s.paused_code, s.paused_reason) if paused else None,
-    )
-
-
-class SenderService:
-    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
-        self._uow = uow
-
-    async def list(self, principal: Principal) -> SenderList:
-        async with self._uow() as uow:
-            found = await FailureRepository(uow.connection).senders_of(principal.tenant_id)
-        return SenderList([sender_view(s) for s in found])
-
-    async def set_tiers(self, principal: Principal, sender_id: str, body: SenderTiersIn) -> SenderView:
-        if body.throughput_mps is not msgspec.UNSET and body.throughput_mps not in THROUGHPUT_TIERS:
-            raise ValidationFailed(
-                f"throughput_mps must be one of {', '.join(map(str, THROUGHPUT_TIERS))}",
-                field="throughput_mps",
-            )
-        limit = body.messaging_limit
-        if limit is not msgspec.UNSET and limit is not None and limit not in MESSAGING_LIMIT_TIERS:
-            raise ValidationFailed(
-                f"messaging_limit must be one of {', '.join(map(str, MESSAGING_LIMIT_TIERS))} or null",
-                field="messaging_limit",
-            )
-        async with self._uow() as uow:
-            failures = FailureRepository(uow.connection)
-            sender = await failures.sender(sender_id, principal.tenant_id)
-            if sender is None:
-                raise NotFound(f"Sender {sender_id} not found", field="id")
-            await uow.senders.set_tiers(
-                sender_id,
-                throughput_mps=sender.throughput_mps
-                if body.throughput_mps is msgspec.UNSET
-                else body.throughput_mps,
-                messaging_limit=sender.messaging_limit if limit is msgspec.UNSET else limit,
-            )
-            updated = await failures.sender(sender_id)
-            await uow.commit()
-        assert updated is not None
-        return sender_view(updated)
-
-    async def resume(self, principal: Principal, sender_id: str) -> Resumed:
-        async with self._uow() as uow:
-            failures = FailureRepository(uow.connection)
-            if await failures.sender(sender_id, principal.tenant_id) is None:
-                raise NotFound(f"Sender {sender_id} not found", field="id")
-            woken = await failures.resume_sender(sender_id)
-            sender = await failures.sender(sender_id)
-            await uow.commit()
-        assert sender is not None
-        return Resumed(sender_view(sender), woken)
+SenderIdPath = Annotated[str, PathParameter(pattern=ID_PATTERN, max_length=64, description="The sender's id")]
 
 
 class SenderController(Controller):
     path = "/v1/senders"
     tags = ["senders"]
 
-    @get("/")
-    async def list_senders(self, request: Request[Any, Any, Any], state: AppState) -> SenderList:
-        principal = await state.authenticate(request, SCOPE)
-        return await state.senders.list(principal)
+    @get("/", **operation("listSenders", SCOPE))
+    async def list_senders(
+        self, principal: NamedDependency[Principal], senders: NamedDependency[SenderService]
+    ) -> SenderList:
+        """The tenant's senders, with their tiers and pause state."""
+        return await senders.list(principal)
 
-    @patch("/{sender_id:str}")
+    @patch(
+        "/{sender_id:str}",
+        dto=JsonBody[SenderTiersIn],
+        return_dto=None,
+        **operation("updateSenderTiers", SCOPE, body=True, errors=(404,)),
+    )
     async def set_tiers(
-        self, request: Request[Any, Any, Any], state: AppState, sender_id: FromPath[str]
+        self,
+        data: JSONBody[SenderTiersIn],
+        principal: NamedDependency[Principal],
+        senders: NamedDependency[SenderService],
+        sender_id: SenderIdPath,
     ) -> SenderView:
         """Set the number's throughput tier (20, 80, 1000 mps) and messaging limit (250 … 100000, null)."""
-        principal = await state.authenticate(request, SCOPE)
-        body = decode(await request.body(), SenderTiersIn)
-        return await state.senders.set_tiers(principal, sender_id, body)
+        return await senders.set_tiers(principal, sender_id, data)
 
-    @post("/{sender_id:str}/resume", status_code=200)
+    @post("/{sender_id:str}/resume", status_code=200, **operation("resumeSender", SCOPE, errors=(404,)))
     async def resume(
-        self, request: Request[Any, Any, Any], state: AppState, sender_id: FromPath[str]
+        self,
+        principal: NamedDependency[Principal],
+        senders: NamedDependency[SenderService],
+        sender_id: SenderIdPath,
     ) -> Resumed:
-        principal = await state.authenticate(request, SCOPE)
-        return await state.senders.resume(principal, sender_id)
+        """Resume a paused sender: its waiting notifications are queued again."""
+        return await senders.resume(principal, sender_id)

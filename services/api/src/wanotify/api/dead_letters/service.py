@@ -1,0 +1,93 @@
+"""Listing and replaying a tenant's failed notifications.
+
+Failed notifications are the dead-letter set (poison messages from SQS's DLQ are folded back into
+it by the scheduler). A replay sends them again as new attempts: ``queued``, ``max_attempts =
+attempt + the tenant's attempts for the priority``, the error cleared, a ``replayed`` log row.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime
+
+import msgspec
+
+from wanotify.api.dead_letters.schemas import MAX_REPLAY, DeadLetterPage, FilterIn, ReplayIn, ReplayOut
+from wanotify.api.notifications.service import view_of
+from wanotify.common.db.failures import DeadLetterFilter, FailureRepository
+from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.errors import Unprocessable, ValidationFailed
+from wanotify.common.domain.notification import Principal
+from wanotify.common.edge.storable import check_time
+from wanotify.common.metrics import Metrics
+from wanotify.common.publisher import Publisher
+
+
+def _filter(f: FilterIn) -> DeadLetterFilter:
+    return DeadLetterFilter(error_code=f.error_code, event_type=f.event_type, since=f.since, until=f.until)
+
+
+def encode_cursor(failed_at: datetime, notification_id: str) -> str:
+    raw = msgspec.json.encode([failed_at.isoformat(), notification_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, notification_id = msgspec.json.decode(raw, type=tuple[str, str])
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError(at)
+        check_time(parsed, "cursor")
+    except (binascii.Error, msgspec.DecodeError, msgspec.ValidationError, ValueError, UnicodeDecodeError):
+        raise ValidationFailed("cursor is not a cursor this API returned", field="cursor") from None
+    return parsed, notification_id
+
+
+class DeadLetterService:
+    def __init__(
+        self, uow: Callable[[], UnitOfWork], publisher: Publisher, metrics: Metrics, *, max_attempts: int
+    ) -> None:
+        self._uow = uow
+        self._publisher = publisher
+        self._metrics = metrics
+        self._max_attempts = max_attempts
+
+    async def list(
+        self, principal: Principal, flt: FilterIn, *, limit: int, cursor: str | None
+    ) -> DeadLetterPage:
+        after = decode_cursor(cursor) if cursor else None
+        async with self._uow() as uow:
+            rows = await FailureRepository(uow.connection).dead_letters(
+                principal.tenant_id, _filter(flt), limit=limit + 1, after=after
+            )
+        page = rows[:limit]
+        last = page[-1] if page else None
+        more = len(rows) > limit and last is not None and last.failed_at is not None
+        next_cursor = encode_cursor(last.failed_at, last.id) if more and last and last.failed_at else None
+        return DeadLetterPage([view_of(n) for n in page], next_cursor)
+
+    async def replay(self, principal: Principal, req: ReplayIn) -> ReplayOut:
+        if (req.ids is None) == (req.filter is None):
+            raise Unprocessable("Give exactly one of ids or filter", field="ids", code="INVALID_COMBINATION")
+        async with self._uow() as uow:
+            policy = await uow.tenants.policy(principal.tenant_id)
+            replayed = await FailureRepository(uow.connection).replay(
+                principal.tenant_id,
+                ids=req.ids,
+                flt=_filter(req.filter) if req.filter is not None else None,
+                attempts=policy.max_attempts,
+                default_attempts=self._max_attempts,
+                limit=MAX_REPLAY,
+            )
+            published = await self._publisher.publish_in(uow.connection, replayed)
+            await uow.commit()
+        if not published:
+            await self._publisher.publish(replayed)
+        self._metrics.transitions.labels("queued").inc(len(replayed))
+        ids = [n.id for n in replayed]
+        done = set(ids)
+        return ReplayOut(len(ids), ids, [i for i in (req.ids or []) if i not in done])

@@ -1,0 +1,50 @@
+"""Free-form JSON (``metadata``) in the OpenAPI document, exactly as the server takes it: no control
+characters but tab, CR and LF in strings, none in keys, integers within 64 bits, and at most
+:data:`~wanotify.common.edge.storable.MAX_DEPTH` levels of arrays and objects.
+
+It is spelled as one named schema per level rather than one recursive schema: client generators
+(openapi-python-client among them) cannot build a recursive union, and the levels state the depth
+cap too. ``JsonValue<n>`` holds a scalar, or an array or object of ``JsonValue<n-1>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wanotify.common.edge.storable import MAX_DEPTH
+from wanotify.common.edge.text import MULTILINE_PATTERN, SINGLE_LINE_PATTERN
+
+SCALAR = "JsonScalar"
+KEY_SCHEMA = {"pattern": SINGLE_LINE_PATTERN}
+# A metadata object is itself the first level, so its values may nest one level less.
+JSON_VALUE = f"JsonValue{MAX_DEPTH - 1}"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_value_schemas() -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        SCALAR: {
+            "anyOf": [
+                {"type": "string", "pattern": MULTILINE_PATTERN},
+                {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+                {"type": "number", "not": {"type": "integer"}},
+                {"type": "boolean"},
+                {"type": "null"},
+            ]
+        }
+    }
+    inner = SCALAR
+    for level in range(1, MAX_DEPTH):
+        name = f"JsonValue{level}"
+        schemas[name] = {
+            "anyOf": [
+                _ref(SCALAR),
+                {"type": "array", "items": _ref(inner)},
+                {"type": "object", "propertyNames": KEY_SCHEMA, "additionalProperties": _ref(inner)},
+            ]
+        }
+        inner = name
+    return schemas
