@@ -7,7 +7,7 @@ VENV := .venv
 STAMP := $(VENV)/.synced-stamp
 PYPROJECTS := pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml sandbox/pyproject.toml)
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench readme-api clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)/uv
@@ -35,6 +35,10 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+## Regenerate the README's API tables and examples from the served OpenAPI document.
+readme-api: install
+	$(VENV)/bin/wa-notify openapi --readme README.md
 
 ## Throughput and latency figures (printed, never asserted).
 bench: install

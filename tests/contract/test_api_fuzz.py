@@ -24,7 +24,7 @@ from wanotify.common.crypto import SecretBox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("fuzz"), pytest.mark.timeout(420)]
 
-MAX_EXAMPLES = os.environ.get("WA_FUZZ_MAX_EXAMPLES", "40")
+MAX_EXAMPLES = os.environ.get("WA_FUZZ_MAX_EXAMPLES", "30")
 SEED = os.environ.get("WA_FUZZ_SEED", "20261204")
 
 
@@ -47,8 +47,10 @@ def run_schemathesis(
             MAX_EXAMPLES,
             "--seed",
             SEED,
+            # One worker: hypothesis reads lambdas' source with `ast`, which is not thread-safe on
+            # Python 3.11 ("AST constructor recursion depth mismatch" under two workers).
             "--workers",
-            "2",
+            "1",
             "--no-color",
             "--report",
             "json",

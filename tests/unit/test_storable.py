@@ -4,17 +4,22 @@ document states as ``JsonValue15`` under a metadata object."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 import pytest
 
-from wanotify.api.json_value import JSON_VALUE, json_value_schemas
+from wanotify.api.json_value import JSON_VALUE, METADATA_DEPTH, json_value_schemas
 from wanotify.common.domain.errors import ValidationFailed
 from wanotify.common.edge.storable import MAX_DEPTH, check_storable
 
 
 class Item(msgspec.Struct):
+    metadata: dict[str, Any]
+
+
+class Capped(msgspec.Struct):
+    free_form_depth: ClassVar[int] = METADATA_DEPTH
     metadata: dict[str, Any]
 
 
@@ -39,6 +44,14 @@ def test_metadata_may_nest_exactly_max_depth_levels_even_inside_a_batch() -> Non
         assert "metadata" in (raised.value.field or "")
 
 
+def test_a_struct_caps_its_free_form_fields_lower() -> None:
+    check_storable(Capped(nested(METADATA_DEPTH)))
+    check_storable(Batch([Item(nested(MAX_DEPTH))]))
+    with pytest.raises(ValidationFailed) as raised:
+        check_storable(Capped(nested(METADATA_DEPTH + 1)))
+    assert f"deeper than {METADATA_DEPTH} levels" in raised.value.message
+
+
 def test_the_document_states_the_same_cap() -> None:
     schemas = json_value_schemas()
     levels = 1  # the metadata object
@@ -47,7 +60,7 @@ def test_the_document_states_the_same_cap() -> None:
         levels += 1
         array = schemas[name]["anyOf"][1]
         name = array["items"]["$ref"].rsplit("/", 1)[-1]
-    assert levels == MAX_DEPTH
+    assert levels == METADATA_DEPTH
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from wanotify.common.config import ConfigError, Settings, load_settings
 
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         "openapi", help="print a service's OpenAPI document (what /schema/openapi.json serves)"
     )
     openapi.add_argument("--service", choices=("api", "receiver"), default="api")
+    openapi.add_argument(
+        "--readme", metavar="PATH", help="rewrite the generated API blocks of this README instead of printing"
+    )
     tenants = sub.add_parser("tenants", help="manage tenants").add_subparsers(dest="action", required=True)
     create = tenants.add_parser("create", help="create a tenant and print its id")
     create.add_argument("--name", required=True)
@@ -126,9 +130,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         run_sandbox(load_sandbox_settings(os.environ))
     elif command == "openapi":
-        from wanotify.cli.openapi import document_json
+        from wanotify.cli.openapi import document, document_json, render_readme
 
-        print(document_json(args.service, load_settings(os.environ)))
+        settings = load_settings(os.environ)
+        if args.readme:
+            path = Path(args.readme)
+            path.write_text(render_readme(path.read_text(), document("api", settings)))
+        else:
+            print(document_json(args.service, settings))
     elif command == "migrate":
         asyncio.run(admin.run_migrations(load_settings(os.environ)))
         print("migrations applied")

@@ -1,16 +1,29 @@
-"""Admin routes under `/_sandbox` (no auth; dev and test only) and the `/` reachability probe."""
+"""Admin routes under `/_sandbox` (no auth; dev and test only) and the `/` reachability probe.
+
+Every input is checked before it is used: a body must be `application/json` (else 415) and decode,
+through the common edge helpers, to its type with storable strings and 64-bit integers; query
+parameters must be valid UTF-8 without control characters. A refusal is Litestar's error body
+(`status_code`, `detail`) with `extra: [{"message", "key", "source"}]` naming the refused field.
+"""
 
 from __future__ import annotations
 
+import re
 import time
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import unquote_to_bytes
 
 import msgspec
 from litestar import delete, get, post
+from litestar.connection import ASGIConnection
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromQuery, JSONBody
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
+from litestar.params import FromQuery, RawBody
+from litestar.types import Guard
 
+from wanotify.common.domain.errors import DomainError
+from wanotify.common.edge.body import decode_json
+from wanotify.common.edge.text import check_text
 from wanotify.sandbox.catalog import parse_template
 from wanotify.sandbox.errors import MetaError
 from wanotify.sandbox.handshake import verify_webhook
@@ -49,6 +62,8 @@ class TemplateStatusRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=T
     status: str
     reason: str | None = None
 
+    multiline: ClassVar[frozenset[str]] = frozenset({"reason"})
+
 
 # `event` values of `message_template_status_update` (reference §5.7).
 TEMPLATE_EVENTS = frozenset(
@@ -79,6 +94,8 @@ class InboundRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Unix seconds; defaults to now. An older value backdates the customer-service window.
     timestamp: int | None = None
 
+    multiline: ClassVar[frozenset[str]] = frozenset({"text"})
+
 
 class VerifyRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     verify_token: str
@@ -90,11 +107,69 @@ class InboundAccepted(msgspec.Struct, frozen=True):
     timestamp: str
 
 
-def _recipient(to: str) -> str:
+T = TypeVar("T")
+
+
+def _refused(message: str, key: str, source: str, status_code: int = 400) -> ClientException:
+    """Litestar's error body, with the refused field in `extra` as its validation errors carry it."""
+    return ClientException(
+        detail=message,
+        status_code=status_code,
+        extra=[{"message": message, "key": key, "source": source}],
+    )
+
+
+def _json_body(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    media_type = connection.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise _refused("Content-Type must be application/json", "Content-Type", "header", 415)
+
+
+def _plain_query(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Query parameters in valid UTF-8 (Litestar would replace bad bytes) without control characters."""
+    query: bytes = connection.scope.get("query_string", b"")
+    for pair in query.split(b"&"):
+        for part in pair.partition(b"="):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                name = pair.partition(b"=")[0].decode("latin-1")
+                raise _refused(f"{name} is not valid UTF-8", name, "query") from None
+    for name, value in connection.query_params.items():
+        try:
+            check_text(name, name)
+            check_text(value, name)
+        except DomainError as error:
+            raise _refused(error.message, error.field or name, "query") from None
+
+
+JSON_BODY: list[Guard] = [_json_body]
+PLAIN_QUERY: list[Guard] = [_plain_query]
+
+
+def _decode(body: bytes, type_: type[T]) -> T:
+    """`body` as `type_`, or a 400 naming the refused field (`body` when the JSON itself is bad)."""
+    if not body:
+        raise _refused("A JSON request body is required", "body", "body")
+    try:
+        return decode_json(body, type_)
+    except DomainError as error:
+        field, message = error.field or "body", error.message
+        # The storable check names a Struct field by its attribute (`from_`), not as sent (`from`).
+        names = getattr(type_, "__struct_fields__", ())
+        wire = dict(zip(names, getattr(type_, "__struct_encode_fields__", names), strict=True))
+        head = re.split(r"[.\[]", field, maxsplit=1)[0]
+        if wire.get(head, head) != head:
+            renamed = wire[head] + field[len(head) :]
+            field, message = renamed, message.replace(field, renamed, 1)
+        raise _refused(message, field, "body") from None
+
+
+def _recipient(to: str, field: str = "to", source: str = "body") -> str:
     try:
         return normalize_recipient(to)
     except MetaError as error:
-        raise ClientException(detail=error.details) from None
+        raise _refused(error.details, field, source) from None
 
 
 def admin_routes(
@@ -112,28 +187,33 @@ def admin_routes(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @post("/_sandbox/phone-numbers", sync_to_thread=False)
-    def add_phone_number(data: JSONBody[PhoneNumber]) -> PhoneNumber:
+    @post("/_sandbox/phone-numbers", guards=JSON_BODY, sync_to_thread=False)
+    def add_phone_number(body: RawBody) -> PhoneNumber:
+        data = _decode(body, PhoneNumber)
         if data.throughput_mps is not None and data.throughput_mps <= 0:
-            raise ClientException(detail="throughput_mps must be greater than 0")
+            raise _refused("throughput_mps must be greater than 0", "throughput_mps", "body")
         if data.messaging_limit is not None and data.messaging_limit < 1:
-            raise ClientException(detail="messaging_limit must be at least 1 (or null: unlimited)")
+            raise _refused(
+                "messaging_limit must be at least 1 (or null: unlimited)", "messaging_limit", "body"
+            )
         state.add_phone_number(data)
         return data
 
-    @post("/_sandbox/templates", sync_to_thread=False)
-    def add_template(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    @post("/_sandbox/templates", guards=JSON_BODY, sync_to_thread=False)
+    def add_template(body: RawBody) -> dict[str, Any]:
         try:
-            waba_id, template = parse_template(data)
+            waba_id, template = parse_template(_decode(body, dict[str, Any]))
         except ValueError as error:
-            raise ClientException(detail=str(error)) from None
+            named = re.search(r"'(\w+)'", str(error))
+            raise _refused(str(error), named.group(1) if named else "body", "body") from None
         return {"waba_id": waba_id, **store_template(waba_id, template).to_meta()}
 
-    @post("/_sandbox/templates/status", status_code=200, sync_to_thread=False)
-    def template_status(data: JSONBody[TemplateStatusRequest]) -> dict[str, Any]:
+    @post("/_sandbox/templates/status", status_code=200, guards=JSON_BODY, sync_to_thread=False)
+    def template_status(body: RawBody) -> dict[str, Any]:
+        data = _decode(body, TemplateStatusRequest)
         status = data.status.upper()
         if status not in TEMPLATE_EVENTS:
-            raise ClientException(detail=f"status must be one of {sorted(TEMPLATE_EVENTS)}")
+            raise _refused(f"status must be one of {sorted(TEMPLATE_EVENTS)}", "status", "body")
         old = state.find_template(data.waba_id, data.name, data.language)
         if old is None:
             raise NotFoundException(
@@ -146,10 +226,11 @@ def admin_routes(
     def behaviours() -> list[Behaviour]:
         return list(state.behaviours.values())
 
-    @post("/_sandbox/behaviours", sync_to_thread=False)
-    def add_behaviour(data: JSONBody[BehaviourRequest]) -> Behaviour:
+    @post("/_sandbox/behaviours", guards=JSON_BODY, sync_to_thread=False)
+    def add_behaviour(body: RawBody) -> Behaviour:
+        data = _decode(body, BehaviourRequest)
         if data.delay_seconds is not None and data.delay_seconds < 0:
-            raise ClientException(detail="delay_seconds must not be negative")
+            raise _refused("delay_seconds must not be negative", "delay_seconds", "body")
         wa_id = _recipient(data.to)
         behaviour = Behaviour(
             wa_id=wa_id,
@@ -167,11 +248,11 @@ def admin_routes(
         state.behaviours.clear()
         return {"status": "ok"}
 
-    @get("/_sandbox/messages", sync_to_thread=False)
+    @get("/_sandbox/messages", guards=PLAIN_QUERY, sync_to_thread=False)
     def messages(
         to: FromQuery[str | None] = None, phone_number_id: FromQuery[str | None] = None
     ) -> list[MessageRecord]:
-        wa_id = _recipient(to) if to else None
+        wa_id = _recipient(to, source="query") if to else None
         return [
             m
             for m in state.messages
@@ -179,7 +260,7 @@ def admin_routes(
             and (phone_number_id is None or m.phone_number_id == phone_number_id)
         ]
 
-    @get("/_sandbox/webhooks", sync_to_thread=False)
+    @get("/_sandbox/webhooks", guards=PLAIN_QUERY, sync_to_thread=False)
     def webhooks(
         wamid: FromQuery[str | None] = None, kind: FromQuery[str | None] = None
     ) -> list[WebhookAttempt]:
@@ -193,14 +274,15 @@ def admin_routes(
     def faults() -> list[Fault]:
         return list(state.faults)
 
-    @post("/_sandbox/faults", sync_to_thread=False)
-    def add_fault(data: JSONBody[FaultRequest]) -> Fault:
+    @post("/_sandbox/faults", guards=JSON_BODY, sync_to_thread=False)
+    def add_fault(body: RawBody) -> Fault:
+        data = _decode(body, FaultRequest)
         if data.times is not None and data.times < 1:
-            raise ClientException(detail="times must be null (always) or at least 1")
+            raise _refused("times must be null (always) or at least 1", "times", "body")
         if data.code is None and data.delay_seconds <= 0:
-            raise ClientException(detail="a fault needs an error code, a delay_seconds, or both")
+            raise _refused("a fault needs an error code, a delay_seconds, or both", "code", "body")
         if data.delay_seconds < 0:
-            raise ClientException(detail="delay_seconds must not be negative")
+            raise _refused("delay_seconds must not be negative", "delay_seconds", "body")
         fault = Fault(
             wa_id=_recipient(data.to) if data.to else None,
             code=data.code,
@@ -216,12 +298,13 @@ def admin_routes(
         state.faults.clear()
         return {"status": "ok"}
 
-    @post("/_sandbox/inbound", status_code=200, sync_to_thread=False)
-    def inbound(data: JSONBody[InboundRequest]) -> InboundAccepted:
+    @post("/_sandbox/inbound", status_code=200, guards=JSON_BODY, sync_to_thread=False)
+    def inbound(body: RawBody) -> InboundAccepted:
+        data = _decode(body, InboundRequest)
         phone = state.phone_numbers.get(data.phone_number_id)
         if phone is None:
             raise NotFoundException(detail=f"unknown phone_number_id {data.phone_number_id!r}")
-        wa_id = _recipient(data.from_)
+        wa_id = _recipient(data.from_, "from")
         timestamp = data.timestamp if data.timestamp is not None else int(time.time())
         state.open_window(phone.phone_number_id, wa_id, float(timestamp))
         wamid = new_wamid(wa_id)
@@ -231,8 +314,9 @@ def admin_routes(
         dispatcher.schedule_payload("inbound", wamid, payload)
         return InboundAccepted(id=wamid, wa_id=wa_id, timestamp=str(timestamp))
 
-    @post("/_sandbox/verify-webhook", status_code=200)
-    async def verify(data: JSONBody[VerifyRequest]) -> dict[str, Any]:
+    @post("/_sandbox/verify-webhook", status_code=200, guards=JSON_BODY)
+    async def verify(body: RawBody) -> dict[str, Any]:
+        data = _decode(body, VerifyRequest)
         if not dispatcher.webhook_url:
             raise ClientException(detail="no webhook URL configured (SANDBOX_WEBHOOK_URL is empty)")
         return await verify_webhook(dispatcher.webhook_url, data.verify_token, dispatcher.timeout_seconds)

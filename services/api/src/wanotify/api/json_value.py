@@ -1,23 +1,26 @@
 """Free-form JSON (``metadata``) in the OpenAPI document, exactly as the server takes it: no control
 characters but tab, CR and LF in strings, none in keys, integers within 64 bits, and at most
-:data:`~wanotify.common.edge.storable.MAX_DEPTH` levels of arrays and objects.
+:data:`METADATA_DEPTH` levels of objects and arrays (``{"order": {"lines": [{"sku": "A"}]}}`` is
+four, the metadata object included).
 
 It is spelled as one named schema per level rather than one recursive schema: client generators
 (openapi-python-client among them) cannot build a recursive union, and the levels state the depth
-cap too. ``JsonValue<n>`` holds a scalar, or an array or object of ``JsonValue<n-1>``.
+cap too. ``JsonValue<n>`` holds a scalar, or an array or object of ``JsonValue<n-1>``. The cap is
+kept small because a generator that inlines the levels (hypothesis-jsonschema, under
+schemathesis) doubles the schema with each one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from wanotify.common.edge.storable import MAX_DEPTH
 from wanotify.common.edge.text import MULTILINE_PATTERN, SINGLE_LINE_PATTERN
 
+METADATA_DEPTH = 5
 SCALAR = "JsonScalar"
 KEY_SCHEMA = {"pattern": SINGLE_LINE_PATTERN}
 # A metadata object is itself the first level, so its values may nest one level less.
-JSON_VALUE = f"JsonValue{MAX_DEPTH - 1}"
+JSON_VALUE = f"JsonValue{METADATA_DEPTH - 1}"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -37,7 +40,7 @@ def json_value_schemas() -> dict[str, Any]:
         }
     }
     inner = SCALAR
-    for level in range(1, MAX_DEPTH):
+    for level in range(1, METADATA_DEPTH):
         name = f"JsonValue{level}"
         schemas[name] = {
             "anyOf": [

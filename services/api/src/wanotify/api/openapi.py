@@ -9,6 +9,7 @@ are served from the installed ``openapi-ui-bundles`` package, so they work offli
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -63,6 +64,11 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
+def summary_of(operation_id: str) -> str:
+    """``createNotificationBatch`` → ``Create notification batch`` (the docs UI's one-line title)."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", operation_id).capitalize()
+
+
 def operation(
     operation_id: str,
     scope: str,
@@ -82,6 +88,7 @@ def operation(
         )
     return {
         "operation_id": operation_id,
+        "summary": summary_of(operation_id),
         "opt": {"scope": scope, "quota": quota, "body": body},
         "security": [{BEARER: [scope]}],
         "responses": responses,

@@ -70,6 +70,28 @@ class NotificationRepository:
         row = (await self._conn.execute(stmt)).first()
         return to_notification(row) if row else None
 
+    async def page(
+        self,
+        tenant_id: str,
+        *,
+        statuses: Sequence[Status] = (),
+        event_type: str | None = None,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[Notification]:
+        """The tenant's notifications newest first by ``(created_at, id)``, on the tenant's
+        ``created_at`` index; ``after`` is the last row of the previous page (keyset, no OFFSET)."""
+        stmt = select(_n).where(_n.c.tenant_id == tenant_id)
+        if statuses:
+            stmt = stmt.where(_n.c.status.in_([s.value for s in statuses]))
+        if event_type is not None:
+            stmt = stmt.where(_n.c.event_type == event_type)
+        if after is not None:
+            at, last_id = after
+            stmt = stmt.where(or_(_n.c.created_at < at, and_(_n.c.created_at == at, _n.c.id < last_id)))
+        stmt = stmt.order_by(_n.c.created_at.desc(), _n.c.id.desc()).limit(limit)
+        return [to_notification(r) for r in (await self._conn.execute(stmt)).all()]
+
     async def mark_enqueued(self, ids: Sequence[str]) -> None:
         if ids:
             await self._conn.execute(

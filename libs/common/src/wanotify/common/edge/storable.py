@@ -45,20 +45,27 @@ def check_time(value: datetime, field: str) -> datetime:
     return value
 
 
-def _too_deep(path: str) -> ValidationFailed:
-    return ValidationFailed(f"{path or 'body'} nests deeper than {MAX_DEPTH} levels", field=path or None)
+def _too_deep(path: str, max_depth: int) -> ValidationFailed:
+    return ValidationFailed(f"{path or 'body'} nests deeper than {max_depth} levels", field=path or None)
 
 
 def check_storable(
-    value: Any, path: str = "", *, multiline: bool = False, depth: int = 0, free_form: bool = False
+    value: Any,
+    path: str = "",
+    *,
+    multiline: bool = False,
+    depth: int = 0,
+    free_form: bool = False,
+    max_depth: int = MAX_DEPTH,
 ) -> None:
     """Walk Structs, lists, dicts, strings, integers and times; raise :class:`ValidationFailed`
     naming the first field that cannot be stored as given.
 
     A Struct names its free-text fields (where tab, CR and LF are fine) in a ``multiline`` class
-    variable; values inside free-form JSON (``metadata``) may hold line breaks too. Depth counts
-    the arrays and objects of free-form JSON only, from the object a field holds: the typed lists
-    around it (a bulk request's items) are bounded by their type, and do not count.
+    variable, and may cap the depth of its free-form fields below :data:`MAX_DEPTH` in a
+    ``free_form_depth`` one; values inside free-form JSON (``metadata``) may hold line breaks too.
+    Depth counts the arrays and objects of free-form JSON only, from the object a field holds: the
+    typed lists around it (a bulk request's items) are bounded by their type, and do not count.
     """
     if isinstance(value, str):
         check_text(value, path, multiline=multiline)
@@ -73,20 +80,26 @@ def check_storable(
         check_time(value, path)
     elif isinstance(value, msgspec.Struct):
         free_text: frozenset[str] = getattr(value, "multiline", frozenset())
+        cap: int = getattr(value, "free_form_depth", max_depth)
         for name in value.__struct_fields__:
             child = getattr(value, name)
-            check_storable(child, _join(path, name), multiline=name in free_text)
+            check_storable(child, _join(path, name), multiline=name in free_text, max_depth=cap)
     elif isinstance(value, list | tuple):
-        if free_form and depth >= MAX_DEPTH:
-            raise _too_deep(path)
+        if free_form and depth >= max_depth:
+            raise _too_deep(path, max_depth)
         for i, item in enumerate(value):
             check_storable(
-                item, f"{path}[{i}]", multiline=multiline, depth=depth + free_form, free_form=free_form
+                item,
+                f"{path}[{i}]",
+                multiline=multiline,
+                depth=depth + free_form,
+                free_form=free_form,
+                max_depth=max_depth,
             )
     elif isinstance(value, dict):
-        if depth >= MAX_DEPTH:
-            raise _too_deep(path)
+        if depth >= max_depth:
+            raise _too_deep(path, max_depth)
         for key, item in value.items():
             child = _join(path, str(key))
             check_text(str(key), child)
-            check_storable(item, child, multiline=True, depth=depth + 1, free_form=True)
+            check_storable(item, child, multiline=True, depth=depth + 1, free_form=True, max_depth=max_depth)

@@ -14,13 +14,11 @@ from wanotify.api.dead_letters.service import DeadLetterService
 from wanotify.api.dto import JsonBody
 from wanotify.api.notifications.schemas import EVENT_PATTERN
 from wanotify.api.openapi import operation
+from wanotify.api.paging import DEFAULT_PAGE, PageCursor, PageLimit
 from wanotify.common.domain.errors import ValidationFailed
 from wanotify.common.domain.notification import Principal
 from wanotify.common.edge.storable import TIME_PATTERN, check_time
 
-MAX_PAGE = 100
-DEFAULT_PAGE = 50
-CURSOR_PATTERN = r"^[A-Za-z0-9_\-]+$"
 TIMES = "ISO 8601 with a time zone, years 2000 to 9999"
 
 
@@ -51,11 +49,8 @@ class DeadLetterController(Controller):
             datetime | None,
             QueryParameter(schema_extra={"pattern": TIME_PATTERN}, description=f"Failed before ({TIMES})"),
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size")] = DEFAULT_PAGE,
-        cursor: Annotated[
-            str | None,
-            QueryParameter(max_length=200, pattern=CURSOR_PATTERN, description="`next_cursor`"),
-        ] = None,
+        limit: PageLimit = DEFAULT_PAGE,
+        cursor: PageCursor = None,
     ) -> DeadLetterPage:
         """The tenant's failed notifications, newest failure first."""
         for name, value in (("since", since), ("until", until)):

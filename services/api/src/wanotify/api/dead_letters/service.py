@@ -7,44 +7,21 @@ attempt + the tenant's attempts for the priority``, the error cleared, a ``repla
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
-from datetime import datetime
-
-import msgspec
 
 from wanotify.api.dead_letters.schemas import MAX_REPLAY, DeadLetterPage, FilterIn, ReplayIn, ReplayOut
 from wanotify.api.notifications.service import view_of
+from wanotify.api.paging import decode_cursor, encode_cursor
 from wanotify.common.db.failures import DeadLetterFilter, FailureRepository
 from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.errors import Unprocessable, ValidationFailed
+from wanotify.common.domain.errors import Unprocessable
 from wanotify.common.domain.notification import Principal
-from wanotify.common.edge.storable import check_time
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher
 
 
 def _filter(f: FilterIn) -> DeadLetterFilter:
     return DeadLetterFilter(error_code=f.error_code, event_type=f.event_type, since=f.since, until=f.until)
-
-
-def encode_cursor(failed_at: datetime, notification_id: str) -> str:
-    raw = msgspec.json.encode([failed_at.isoformat(), notification_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, notification_id = msgspec.json.decode(raw, type=tuple[str, str])
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError(at)
-        check_time(parsed, "cursor")
-    except (binascii.Error, msgspec.DecodeError, msgspec.ValidationError, ValueError, UnicodeDecodeError):
-        raise ValidationFailed("cursor is not a cursor this API returned", field="cursor") from None
-    return parsed, notification_id
 
 
 class DeadLetterService:

@@ -6,16 +6,18 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, JSONBody, PathParameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from wanotify.api.dto import JsonBody
 from wanotify.api.notifications.schemas import (
+    EVENT_PATTERN,
     ID_PATTERN,
     BulkCreated,
     BulkIn,
     BulkRequest,
     NotificationCreated,
     NotificationIn,
+    NotificationPage,
     NotificationView,
 )
 from wanotify.api.notifications.service import (
@@ -26,8 +28,10 @@ from wanotify.api.notifications.service import (
     request_hash,
 )
 from wanotify.api.openapi import operation
+from wanotify.api.paging import DEFAULT_PAGE, PageCursor, PageLimit
 from wanotify.common.domain.notification import Principal
-from wanotify.common.edge.text import check_text
+from wanotify.common.domain.status import Status
+from wanotify.common.edge.text import SINGLE_LINE_PATTERN, check_text
 from wanotify.common.telemetry import current_traceparent
 
 IdempotencyKey = Annotated[
@@ -36,6 +40,7 @@ IdempotencyKey = Annotated[
         name="X-Idempotency-Key",
         min_length=1,
         max_length=255,
+        pattern=SINGLE_LINE_PATTERN,
         required=False,
         description="Retry-safe key: the same key and body within 24 h return the first reply "
         "(with `Idempotent-Replayed: true`); the same key with another body is a 409",
@@ -125,6 +130,26 @@ class NotificationController(Controller):
         """Send up to 100 notifications in one batch; items over the rate limit are refused one by one."""
         ctx = await _context(request, principal, idempotency_key)
         return _response(await notifications.accept_bulk(ctx, data, granted))
+
+    @get("/", **operation("listNotifications", "notifications:read"))
+    async def list_notifications(
+        self,
+        principal: NamedDependency[Principal],
+        notifications: NamedDependency[NotificationService],
+        status: Annotated[
+            list[Status] | None,
+            QueryParameter(description="Only these statuses (repeat the parameter for several)"),
+        ] = None,
+        event_type: Annotated[
+            str | None, QueryParameter(max_length=100, pattern=EVENT_PATTERN, description="Event type")
+        ] = None,
+        limit: PageLimit = DEFAULT_PAGE,
+        cursor: PageCursor = None,
+    ) -> NotificationPage:
+        """The tenant's notifications, newest first, a page at a time."""
+        return await notifications.list(
+            principal, statuses=status or (), event_type=event_type, limit=limit, cursor=cursor
+        )
 
     @get("/{notification_id:str}", **operation("getNotification", "notifications:read", errors=(404,)))
     async def read(

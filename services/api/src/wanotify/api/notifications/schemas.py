@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import msgspec
 from msgspec import Meta
 
-from wanotify.api.json_value import JSON_VALUE
+from wanotify.api.json_value import JSON_VALUE, METADATA_DEPTH
 from wanotify.common.domain.phone import E164_MAX_LENGTH, E164_PATTERN
 from wanotify.common.edge.storable import TIME_PATTERN
 from wanotify.common.edge.text import MULTILINE_PATTERN, SINGLE_LINE_PATTERN
@@ -136,6 +136,7 @@ class MediaIn(msgspec.Struct, forbid_unknown_fields=True):
 class NotificationIn(msgspec.Struct, forbid_unknown_fields=True):
     """Give exactly one of `template`, `message` or `media` (else 422 `INVALID_COMBINATION`)."""
 
+    free_form_depth: ClassVar[int] = METADATA_DEPTH
     event_type: EventType
     recipient: RecipientIn
     template: TemplateIn | None = None
@@ -238,3 +239,8 @@ class NotificationView(msgspec.Struct):
     next_attempt_at: str | None = None  # while queued or rate_limited: when it is tried next
     message_type: str | None = None  # template, text, image, document or video
     template: TemplateRef | None = None
+
+
+class NotificationPage(msgspec.Struct):
+    notifications: list[NotificationView]
+    next_cursor: str | None  # pass as `cursor` for the next page; null on the last one

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,10 +21,12 @@ from wanotify.api.notifications.schemas import (
     ItemError,
     NotificationCreated,
     NotificationIn,
+    NotificationPage,
     NotificationView,
     TemplateRef,
 )
 from wanotify.api.notifications.validation import check_request, content_of
+from wanotify.api.paging import decode_cursor, encode_cursor
 from wanotify.common.cache import TtlCache
 from wanotify.common.clock import iso, utcnow
 from wanotify.common.db.failures import FailureRepository
@@ -340,6 +342,25 @@ class NotificationService:
             )
         self._metrics.transitions.labels("canceled").inc()
         return view_of(canceled)
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        statuses: Sequence[Status],
+        event_type: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> NotificationPage:
+        after = decode_cursor(cursor) if cursor else None
+        async with self._uow() as uow:
+            rows = await uow.notifications.page(
+                principal.tenant_id, statuses=statuses, event_type=event_type, limit=limit + 1, after=after
+            )
+        page = rows[:limit]
+        more = len(rows) > limit
+        next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
+        return NotificationPage([view_of(n) for n in page], next_cursor)
 
     async def get(self, principal: Principal, notification_id: str) -> NotificationView:
         async with self._uow() as uow:
