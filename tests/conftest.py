@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from moto.server import ThreadedMotoServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.moto_sqs import atomic_receives
 from tests.support.processes import ServiceProcess, wait_http
 from tests.support.servers import create_database, drop_database, postgres_admin_url, redis_url
 from tests.support.world import TenantFixture, make_tenant
@@ -81,11 +82,12 @@ def box() -> SecretBox:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with atomic_receives():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+        server.stop()
 
 
 @pytest.fixture

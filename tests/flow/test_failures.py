@@ -258,7 +258,9 @@ async def test_an_async_sender_level_failure_pauses_the_sender_and_the_notificat
     assert n is not None
     assert n.status.value in {"queued", "rate_limited"}, "it waits for the resume instead of failing"
     assert n.whatsapp_message_id is None
+    assert n.attempt == 0  # the sender was at fault: the attempt is given back, as for a sync error
     r = await api.post(f"/v1/senders/{tenant.sender_id}/resume", headers=tenant.auth)
     assert r.status_code == 200, r.text
     n = await wait_status(engine, nid, {"sent", "delivered", "read"})
     assert len(await sandbox_messages(sandbox, phone)) == 2
+    assert n.attempt == 1

@@ -43,7 +43,7 @@ _GENERATED = re.compile(r"sha256=[0-9a-f]{64}")
 # Bodies whose SHA-256 starts with a byte below this keep their generated signature (26/256 ≈ 10%).
 UNSIGNED_BELOW = 26
 SEED = 20261204
-MAX_EXAMPLES = 500
+MAX_EXAMPLES = 300
 
 
 class SignBody(requests.auth.AuthBase):

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from opentelemetry import trace
 
 from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.decision import Decision, Fail, PauseSender, Retry, SendError, decide
 from wanotify.common.domain.notification import Notification
 from wanotify.common.domain.status import META_STATUSES, Status, meta_status_effect
-from wanotify.common.meta.errors import ErrorClass, classify, is_retryable
+from wanotify.common.meta.errors import classify, is_retryable
 from wanotify.common.meta.webhooks import StatusItem
 from wanotify.common.metrics import Metrics
-from wanotify.common.retry import retry_delay
 from wanotify.common.telemetry import link_to
 from wanotify.receiver.items import unix_time
 
@@ -33,35 +33,16 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("wanotify.receiver")
 
 
-def async_retry_delay(n: Notification, error_code: str | None) -> timedelta | None:
-    """The delay before another attempt after Meta reported ``failed``, or None to fail for good."""
+def async_decision(n: Notification, error_code: str | None) -> Decision:
+    """What Meta's asynchronous ``failed`` means for ``n``: the same :func:`decide` the worker uses
+    for a refused send. Only a notification still ``sent`` can go back; an error without a
+    numeric code is final."""
     if error_code is None or not error_code.lstrip("-").isdigit():
-        return None
+        return Fail(retryable=False, exhausted=False)
     code = int(error_code)
-    error_class = classify(code)
-    if not is_retryable(error_class) or n.attempt >= n.max_attempts or n.status is not Status.SENT:
-        return None
-    return retry_delay(error_class, n.attempt, code=code)
-
-
-# A paused sender's notification is looked at again this often (resuming wakes it at once).
-SENDER_PAUSE_RECHECK = timedelta(seconds=300)
-
-
-def is_sender_level(error_code: str | None) -> bool:
-    return (
-        error_code is not None
-        and error_code.lstrip("-").isdigit()
-        and classify(int(error_code)) is ErrorClass.SENDER
-    )
-
-
-def async_retryable(error_code: str | None) -> bool:
-    return (
-        error_code is not None
-        and error_code.lstrip("-").isdigit()
-        and is_retryable(classify(int(error_code)))
-    )
+    if n.status is not Status.SENT:
+        return Fail(retryable=is_retryable(classify(code)), exhausted=False)
+    return decide(SendError(classify(code), meta_code=code), n.attempt, n.max_attempts)
 
 
 class StatusApplier:
@@ -92,20 +73,15 @@ class StatusApplier:
                 error_code = str(error.code) if error else None
                 error_message = (error.message or error.title) if error else None
                 failures = FailureRepository(uow.connection)
-                retry_in: timedelta | None = None
+                decision: Decision | None = None
                 if (
                     target is not None
                     and n.whatsapp_message_id is None
                     and await failures.wamid_was_retried(n.id, item.id)
                 ):
                     target = None  # about a send whose failure already sent the notification back
-                pause_sender = False
                 if target is Status.FAILED:
-                    retry_in = async_retry_delay(n, error_code)
-                    if retry_in is None and n.status is Status.SENT and is_sender_level(error_code):
-                        # As for a synchronous sender-level error: pause the sender and let the
-                        # notification wait for the resume instead of failing it.
-                        pause_sender, retry_in = True, SENDER_PAUSE_RECHECK
+                    decision = async_decision(n, error_code)
                 await uow.notifications.log(
                     n.id,
                     "meta_status" if target else "meta_status_ignored",
@@ -122,14 +98,17 @@ class StatusApplier:
                     },
                     occurred_at=at,
                 )
-                if retry_in is not None:
+                if isinstance(decision, Retry | PauseSender):
+                    pause_sender = isinstance(decision, PauseSender)
+                    wait = decision.recheck if isinstance(decision, PauseSender) else decision.delay
                     await failures.retry_after_async_failure(
                         n,
                         wamid=item.id,
-                        next_attempt_at=datetime.now(UTC) + retry_in,
+                        next_attempt_at=datetime.now(UTC) + wait,
                         code=error_code or "",
                         message=error_message or "",
                         waiting=Status.RATE_LIMITED if pause_sender else Status.QUEUED,
+                        give_back_attempt=pause_sender,
                     )
                     target = Status.RATE_LIMITED if pause_sender else Status.QUEUED
                     if pause_sender and await failures.pause_sender(
@@ -150,7 +129,7 @@ class StatusApplier:
                         at=at,
                         error_code=error_code,
                         error_message=error_message,
-                        error_retryable=async_retryable(error_code),
+                        error_retryable=isinstance(decision, Fail) and decision.retryable,
                         pricing=item.pricing,
                         conversation=item.conversation,
                     )

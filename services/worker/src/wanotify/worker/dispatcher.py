@@ -36,22 +36,21 @@ from wanotify.common.crypto import SecretBox
 from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.policies import TenantPolicies
 from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.decision import PAUSE_RECHECK, Fail, PauseSender, SendError, decide
 from wanotify.common.domain.message import TemplateContent
 from wanotify.common.domain.notification import Notification, Sender
 from wanotify.common.meta.client import MetaClient
-from wanotify.common.meta.errors import ErrorClass, MetaApiError, MetaTransportError, is_retryable
+from wanotify.common.meta.errors import ErrorClass, MetaApiError, MetaTransportError
 from wanotify.common.meta.payloads import build_send_payload
 from wanotify.common.metrics import Metrics
 from wanotify.common.pacing import PaceDecision, Pacer, PaceRequest
 from wanotify.common.publisher import Publisher, QueueJob
 from wanotify.common.queue.base import MAX_DELAY_SECONDS, ReceivedMessage
-from wanotify.common.retry import retry_delay
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("wanotify.worker")
 
 # A paused sender's notifications are looked at again this often (resuming wakes them at once).
-PAUSE_RECHECK = timedelta(seconds=300)
 # Writing `sent` after Meta accepted: tries, ~9 s in all (the claim lasts longer than that).
 RECORD_SENT_ATTEMPTS = 8
 # Database errors that retrying cannot fix.
@@ -178,13 +177,14 @@ class Dispatcher:
                 await self._breaker.failure(sender.id)
             else:
                 await self._breaker.success(sender.id)  # Meta answered: it is not down
-            if exc.error_class is ErrorClass.SENDER:
-                return await self._pause(n, sender, exc)
-            return await self._on_error(n, str(exc.code), exc.message, exc.error_class, meta_code=exc.code)
+            error = SendError(exc.error_class, meta_code=exc.code)
+            return await self._on_error(n, sender, error, str(exc.code), exc.message)
         except MetaTransportError as exc:
             self._metrics.meta_duration.observe(time.perf_counter() - started)
             await self._breaker.failure(sender.id)
-            return await self._on_error(n, f"META_{exc.kind.upper()}", str(exc), ErrorClass.SOON)
+            return await self._on_error(
+                n, sender, SendError(ErrorClass.SOON), f"META_{exc.kind.upper()}", str(exc)
+            )
         self._metrics.meta_duration.observe(time.perf_counter() - started)
         await self._breaker.success(sender.id)
         await self._record_sent(
@@ -237,15 +237,13 @@ class Dispatcher:
             await asyncio.sleep(decision.wait)
 
     async def _on_error(
-        self,
-        n: Notification,
-        code: str,
-        message: str,
-        error_class: ErrorClass,
-        *,
-        meta_code: int | None = None,
+        self, n: Notification, sender: Sender, error: SendError, code: str, message: str
     ) -> Outcome:
-        retryable = is_retryable(error_class)
+        """Carry out the domain's decision on a refused send."""
+        error_class = error.error_class
+        decision = decide(error, n.attempt, n.max_attempts)
+        if isinstance(decision, PauseSender):
+            return await self._pause(n, sender, code, message, decision.recheck)
         log.warning(
             "send failed",
             extra={
@@ -255,10 +253,10 @@ class Dispatcher:
                 "attempt": n.attempt,
             },
         )
-        if not retryable or n.attempt >= n.max_attempts:
+        if isinstance(decision, Fail):
             self._metrics.sends.labels("failed", error_class.value).inc()
-            return await self._fail(n, code, message, retryable)
-        delay = retry_delay(error_class, n.attempt, code=meta_code)
+            return await self._fail(n, code, message, decision.retryable)
+        delay = decision.delay
         # A retry further out than the queue's maximum delay is left to the scheduler's relay.
         soon = delay.total_seconds() <= MAX_DELAY_SECONDS
         async with self._uow() as uow:
@@ -275,34 +273,34 @@ class Dispatcher:
             await self._publisher.publish(due)
         return Outcome.RETRY
 
-    async def _pause(self, n: Notification, sender: Sender, exc: MetaApiError) -> Outcome:
+    async def _pause(
+        self, n: Notification, sender: Sender, code: str, message: str, recheck: timedelta
+    ) -> Outcome:
         """A sender-level error: pause the sender (alert) and keep the notification waiting."""
-        reason = f"({exc.code}) {exc.message}"[:500]
+        reason = f"({code}) {message}"[:500]
         async with self._uow() as uow:
-            paused = await FailureRepository(uow.connection).pause_sender(
-                sender.id, code=str(exc.code), reason=reason
-            )
+            paused = await FailureRepository(uow.connection).pause_sender(sender.id, code=code, reason=reason)
             await uow.commit()
         self._senders.put(sender.id, msgspec.structs.replace(sender, paused_at=utcnow()))
         self._metrics.sends.labels("paused", ErrorClass.SENDER.value).inc()
         if paused:
-            self._metrics.sender_pauses.labels(str(exc.code)).inc()
+            self._metrics.sender_pauses.labels(code).inc()
             log.warning(
                 "sender paused by a sender-level error; resume it with POST /v1/senders/{id}/resume",
                 extra={
                     "sender_id": sender.id,
                     "tenant_id": sender.tenant_id,
-                    "error_code": exc.code,
-                    "error_message": exc.message[:200],
+                    "error_code": code,
+                    "error_message": message[:200],
                     "notification_id": n.id,
                 },
             )
         return await self._defer(
             n,
-            PAUSE_RECHECK,
+            recheck,
             "sender_paused",
-            {"paused_code": str(exc.code)},
-            error=(str(exc.code), exc.message),
+            {"paused_code": code},
+            error=(code, message),
         )
 
     async def _defer(

@@ -238,14 +238,17 @@ class FailureRepository:
         code: str,
         message: str,
         waiting: Status = Status.QUEUED,
+        give_back_attempt: bool = False,
     ) -> bool:
         """``sent → queued`` for a new attempt: the wamid is cleared so the next send records its
         own (the failed one stays in the delivery log). ``waiting=rate_limited`` parks it behind a
-        paused sender, so that resuming the sender wakes it."""
+        paused sender, so that resuming the sender wakes it; the sender was at fault, not the
+        notification, so that attempt is given back (``give_back_attempt``), as the worker does."""
         updated = await self._log.back_to_waiting(
             n,
             from_status=Status.SENT,
             to_status=waiting,
+            give_back_attempt=give_back_attempt,
             next_attempt_at=next_attempt_at,
             whatsapp_message_id=None,
             sent_at=None,
@@ -259,7 +262,7 @@ class FailureRepository:
                 "retry_scheduled",
                 waiting,
                 source="meta",
-                attempt=n.attempt,
+                attempt=n.attempt - 1 if give_back_attempt else n.attempt,
                 wamid=wamid,
                 error_code=code,
                 error_message=message,
