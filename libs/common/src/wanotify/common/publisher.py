@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wanotify.common.clock import utcnow
 from wanotify.common.db.notifications import NotificationRepository
+from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.notification import Notification
 from wanotify.common.queue.base import OutgoingMessage, Queue, QueueError, clamp_delay
 from wanotify.common.queue.lanes import TransactionalQueue
@@ -56,13 +57,17 @@ class Publisher:
         self._queue = queue
         self._engine = engine
 
-    async def publish_in(self, conn: AsyncConnection, items: Sequence[Notification]) -> bool:
+    async def publish_in(
+        self, conn: AsyncConnection, items: Sequence[Notification], *, use_stored_trace: bool = False
+    ) -> bool:
         """With the PostgreSQL queue, enqueue in the caller's transaction (a true transactional outbox)
-        and return True; with SQS return False: the caller publishes after its commit."""
+        and return True; with SQS return False: the caller publishes after its commit. Callers use
+        :meth:`UnitOfWork.stage`, which does both."""
         if not isinstance(self._queue, TransactionalQueue):
             return False
         if items:
-            await self._queue.send_batch_in(conn, [_message(n, use_stored_trace=False) for n in items])
+            messages = [_message(n, use_stored_trace=use_stored_trace) for n in items]
+            await self._queue.send_batch_in(conn, messages)
             await NotificationRepository(conn).mark_enqueued([n.id for n in items])
         return True
 
@@ -82,8 +87,9 @@ class Publisher:
         if failed:
             log.warning("some messages were not published", extra={"failed": len(failed)})
         try:
-            async with self._engine.begin() as conn:
-                await NotificationRepository(conn).mark_enqueued(published)
+            async with UnitOfWork(self._engine) as uow:
+                await uow.notifications.mark_enqueued(published)
+                await uow.commit()
         except Exception:
             # The messages are out; without the stamp the relay sends them again: a harmless duplicate.
             log.warning("could not stamp enqueued_at", exc_info=True)

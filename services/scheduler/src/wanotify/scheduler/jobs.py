@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import msgspec
 
 from wanotify.common.db.failures import FailureRepository
-from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.db.uow import UnitOfWork, with_outbox
 from wanotify.common.domain.notification import Notification
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher, QueueJob
@@ -32,8 +32,7 @@ class SchedulerJobs:
         dead_letter_queue: Queue | None = None,
         lanes: LanedQueue | None = None,
     ) -> None:
-        self._uow = uow
-        self._publisher = publisher
+        self._uow = with_outbox(uow, publisher)
         self._metrics = metrics
         self._batch = batch_size
         self._grace = outbox_grace_seconds
@@ -45,8 +44,9 @@ class SchedulerJobs:
         """Scheduled notifications whose time has come → queued and published."""
         async with self._uow() as uow:
             due = await uow.notifications.release_due_scheduled(self._batch)
+            uow.stage(due, use_stored_trace=True)
             await uow.commit()
-        await self._publish(due, use_stored_trace=True)
+        await self._unmark_unpublished(due, uow.published)
         self._metrics.scheduled_released.inc(len(due))
         self._metrics.transitions.labels("queued").inc(len(due))
         return len(due)
@@ -57,8 +57,9 @@ class SchedulerJobs:
             pending = await uow.notifications.claim_unpublished(
                 grace_seconds=self._grace, horizon_seconds=MAX_DELAY_SECONDS, limit=self._batch
             )
+            uow.stage(pending, use_stored_trace=True)
             await uow.commit()
-        published = await self._publish(pending, use_stored_trace=True)
+        published = await self._unmark_unpublished(pending, uow.published)
         self._metrics.outbox_republished.inc(published)
         if pending:
             log.info("outbox relay published", extra={"count": published, "pending": len(pending)})
@@ -146,10 +147,9 @@ class SchedulerJobs:
         self._metrics.dead_letter_folded.inc(folded)
         return folded
 
-    async def _publish(self, items: Sequence[Notification], *, use_stored_trace: bool) -> int:
-        if not items:
-            return 0
-        published = set(await self._publisher.publish(items, use_stored_trace=use_stored_trace))
+    async def _unmark_unpublished(self, items: Sequence[Notification], published_ids: Sequence[str]) -> int:
+        """A claimed row whose publish failed goes back to the relay (its claim stamp is cleared)."""
+        published = set(published_ids)
         failed = [n.id for n in items if n.id not in published]
         if failed:
             async with self._uow() as uow:

@@ -1,7 +1,9 @@
-"""Leader election on a Kubernetes Lease (the asyncio client): only the holder runs the jobs.
+"""Leader election on a Kubernetes Lease (the asyncio client): only the holder runs the jobs that
+need it (see `job_table.Job.needs_leader`).
 
 Correctness never depends on it; it keeps replicas from doing the same scans. When the lease is
-lost the leader task is cancelled, and this loop campaigns again until stopped.
+lost the leader task is cancelled, and this loop campaigns again until stopped. `Leadership` is the
+flag the job runner reads: set while `Leadership.hold` runs as the leader task.
 """
 
 from __future__ import annotations
@@ -15,6 +17,24 @@ from wanotify.common.config import SchedulerSettings
 from wanotify.common.lifecycle import sleep_or_stop
 
 log = logging.getLogger(__name__)
+
+
+class Leadership:
+    """Whether this replica holds the lease now. ``hold`` is the leader task given to
+    `run_as_leader`: it keeps the flag set until the lease is lost (it is cancelled) or ``stop``."""
+
+    def __init__(self) -> None:
+        self._leading = False
+
+    def is_leading(self) -> bool:
+        return self._leading
+
+    async def hold(self, stop: asyncio.Event) -> None:
+        self._leading = True
+        try:
+            await stop.wait()
+        finally:
+            self._leading = False
 
 
 async def run_as_leader(

@@ -1,4 +1,4 @@
-"""``wa-notify scheduler``: periodic jobs, optionally behind a Lease, plus health/metrics."""
+"""``wa-notify scheduler``: a table of periodic jobs, the writing ones behind a Lease, plus health/metrics."""
 
 from __future__ import annotations
 
@@ -6,41 +6,44 @@ import asyncio
 import logging
 from typing import Any
 
-from wanotify.common.config import Settings
+from wanotify.common.config import SchedulerSettings, Settings
 from wanotify.common.db.engine import create_engine
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.health import database_check, queue_check, run_checks
 from wanotify.common.http import run_until_signalled, run_with_ops
-from wanotify.common.lifecycle import sleep_or_stop
 from wanotify.common.metrics import Metrics
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
 from wanotify.common.queue.sqs import SqsQueue
+from wanotify.scheduler.job_table import Job, run_jobs
 from wanotify.scheduler.jobs import SchedulerJobs
-from wanotify.scheduler.leader import run_as_leader
-from wanotify.scheduler.template_sync import run_template_sync
+from wanotify.scheduler.leader import Leadership, run_as_leader
+from wanotify.scheduler.template_sync import template_sync_job
 
 log = logging.getLogger(__name__)
 
-STALE_CLAIM_EVERY = 30  # passes
+SLOW_EVERY = 30
+"""The slow jobs (stale claims, paused senders, lane depths) run every ``SLOW_EVERY × interval``."""
 
 
-async def run_passes(jobs: SchedulerJobs, interval: float, stop: asyncio.Event) -> None:
-    passes = 0
-    while not stop.is_set():
-        try:
-            await jobs.release_due()
-            await jobs.relay_outbox()
-            await jobs.expire_due()
-            await jobs.fold_dead_letter_queue()
-            if passes % STALE_CLAIM_EVERY == 0:
-                await jobs.recover_stale_claims()
-                await jobs.count_paused_senders()
-                await jobs.record_lane_depths()
-        except Exception:
-            log.exception("scheduler pass failed; retrying next pass")
-        passes += 1
-        await sleep_or_stop(stop, interval)
+def scheduler_job_table(settings: SchedulerSettings, jobs: SchedulerJobs, *extra: Job | None) -> list[Job]:
+    """The scheduler's jobs (plus ``extra``, e.g. the template sync; ``None`` is left out).
+
+    Jobs that write need the lease. The two gauges are read-only and run on every replica, so each
+    one exports a fresh value (and a replica that lost the lease no stale one).
+    """
+    every = settings.interval_seconds
+    slow = every * SLOW_EVERY
+    table = [
+        Job("release_due", every, needs_leader=True, run=jobs.release_due),
+        Job("relay_outbox", every, needs_leader=True, run=jobs.relay_outbox),
+        Job("expire_due", every, needs_leader=True, run=jobs.expire_due),
+        Job("fold_dead_letter_queue", every, needs_leader=True, run=jobs.fold_dead_letter_queue),
+        Job("recover_stale_claims", slow, needs_leader=True, run=jobs.recover_stale_claims),
+        Job("count_paused_senders", slow, needs_leader=False, run=jobs.count_paused_senders),
+        Job("record_lane_depths", slow, needs_leader=False, run=jobs.record_lane_depths),
+    ]
+    return table + [job for job in extra if job is not None]
 
 
 async def serve_scheduler(settings: Settings, stop: asyncio.Event) -> None:
@@ -78,12 +81,18 @@ async def serve_scheduler(settings: Settings, stop: asyncio.Event) -> None:
         )
 
     async def work() -> None:
-        await asyncio.gather(
-            run_passes(jobs, settings.scheduler.interval_seconds, stop),
-            run_template_sync(settings, engine, stop),
-        )
+        async with template_sync_job(settings, engine) as template_sync:
+            table = scheduler_job_table(settings.scheduler, jobs, template_sync)
+            if not settings.scheduler.leader_election:
+                await run_jobs(table, stop, metrics)
+                return
+            leadership = Leadership()
+            await asyncio.gather(
+                run_jobs(table, stop, metrics, leading=leadership.is_leading),
+                run_as_leader(settings.scheduler, lambda: leadership.hold(stop), stop),
+            )
 
-    main = run_as_leader(settings.scheduler, work, stop) if settings.scheduler.leader_election else work()
+    main = work()
     try:
         await run_with_ops(main, settings.scheduler.http, metrics, health, stop)
     finally:

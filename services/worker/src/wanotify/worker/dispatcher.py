@@ -35,7 +35,7 @@ from wanotify.common.config import PacingSettings
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.policies import TenantPolicies
-from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.db.uow import UnitOfWork, with_outbox
 from wanotify.common.domain.decision import PAUSE_RECHECK, Fail, PauseSender, SendError, decide
 from wanotify.common.domain.message import TemplateContent
 from wanotify.common.domain.notification import Notification, Sender
@@ -84,10 +84,9 @@ class Dispatcher:
         pacing: PacingSettings,
         breaker: CircuitBreaker | None = None,
     ) -> None:
-        self._uow = uow
+        self._uow = with_outbox(uow, publisher)
         self._meta = meta
         self._secrets = secrets
-        self._publisher = publisher
         self._metrics = metrics
         self._claim_seconds = claim_seconds
         self._max_receives = max_receives
@@ -264,13 +263,10 @@ class Dispatcher:
                 n, next_attempt_at=utcnow() + delay, code=code, message=message
             )
             refreshed = await uow.notifications.get(n.id)
-            due = [refreshed] if refreshed is not None and soon else []
-            published = await self._publisher.publish_in(uow.connection, due)
+            uow.stage([refreshed] if refreshed is not None and soon else [])
             await uow.commit()
         self._metrics.sends.labels("retry", error_class.value).inc()
         self._metrics.transitions.labels("queued").inc()
-        if not published:
-            await self._publisher.publish(due)
         return Outcome.RETRY
 
     async def _pause(
@@ -347,11 +343,8 @@ class Dispatcher:
         async with self._uow() as uow:
             updated = await write(FailureRepository(uow.connection))
             refreshed = await uow.notifications.get(n.id) if updated and soon else None
-            due = [refreshed] if refreshed is not None else []
-            published = await self._publisher.publish_in(uow.connection, due)
+            uow.stage([refreshed] if refreshed is not None else [])
             await uow.commit()
-        if not published:
-            await self._publisher.publish(due)
 
     async def _fail(self, n: Notification, code: str, message: str, retryable: bool) -> Outcome:
         async with self._uow() as uow:

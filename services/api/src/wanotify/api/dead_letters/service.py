@@ -13,7 +13,7 @@ from wanotify.api.dead_letters.schemas import MAX_REPLAY, DeadLetterPage, Filter
 from wanotify.api.notifications.service import view_of
 from wanotify.api.paging import decode_cursor, encode_cursor
 from wanotify.common.db.failures import DeadLetterFilter, FailureRepository
-from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.db.uow import UnitOfWork, with_outbox
 from wanotify.common.domain.errors import Unprocessable
 from wanotify.common.domain.notification import Principal
 from wanotify.common.metrics import Metrics
@@ -28,8 +28,7 @@ class DeadLetterService:
     def __init__(
         self, uow: Callable[[], UnitOfWork], publisher: Publisher, metrics: Metrics, *, max_attempts: int
     ) -> None:
-        self._uow = uow
-        self._publisher = publisher
+        self._uow = with_outbox(uow, publisher)
         self._metrics = metrics
         self._max_attempts = max_attempts
 
@@ -60,10 +59,8 @@ class DeadLetterService:
                 default_attempts=self._max_attempts,
                 limit=MAX_REPLAY,
             )
-            published = await self._publisher.publish_in(uow.connection, replayed)
+            uow.stage(replayed)
             await uow.commit()
-        if not published:
-            await self._publisher.publish(replayed)
         self._metrics.transitions.labels("queued").inc(len(replayed))
         ids = [n.id for n in replayed]
         done = set(ids)

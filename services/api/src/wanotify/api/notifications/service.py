@@ -32,7 +32,7 @@ from wanotify.common.clock import iso, utcnow
 from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.idempotency import StoredResponse
 from wanotify.common.db.policies import TenantPolicies
-from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.db.uow import UnitOfWork, with_outbox
 from wanotify.common.domain.errors import (
     DomainError,
     IdempotencyConflict,
@@ -161,8 +161,7 @@ class NotificationService:
         rules: IngestRules | None = None,
         policies: TenantPolicies | None = None,
     ) -> None:
-        self._uow = uow
-        self._publisher = publisher
+        self._uow = with_outbox(uow, publisher)
         self._metrics = metrics
         self._max_attempts = max_attempts
         self._senders: TtlCache[str, str] = TtlCache(cache_seconds)
@@ -254,13 +253,10 @@ class NotificationService:
                 if not await uow.idempotency.put(tenant_id, ctx.idempotency_key, stored_new):
                     await uow.rollback()
                     return await self._replay_after_race(ctx)
-            due = [n for n in created if n.status is Status.QUEUED]
-            published = await self._publisher.publish_in(uow.connection, due)
+            uow.stage([n for n in created if n.status is Status.QUEUED])
             await uow.commit()
         for n in created:
             self._metrics.accepted.labels(n.priority).inc()
-        if not published:
-            await self._publisher.publish(due)
         return reply
 
     async def _enforce_rules(
