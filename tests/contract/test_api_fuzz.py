@@ -29,7 +29,7 @@ pytestmark = [
     pytest.mark.timeout(420),
 ]
 
-MAX_EXAMPLES = os.environ.get("WA_FUZZ_MAX_EXAMPLES", "30")
+MAX_EXAMPLES = os.environ.get("WA_FUZZ_MAX_EXAMPLES", "15")
 SEED = os.environ.get("WA_FUZZ_SEED", "20261204")
 
 

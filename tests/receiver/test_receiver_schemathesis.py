@@ -46,7 +46,7 @@ _GENERATED = re.compile(r"sha256=[0-9a-f]{64}")
 # Bodies whose SHA-256 starts with a byte below this keep their generated signature (26/256 ≈ 10%).
 UNSIGNED_BELOW = 26
 SEED = 20261204
-MAX_EXAMPLES = 300
+MAX_EXAMPLES = 150
 
 
 class SignBody(requests.auth.AuthBase):
