@@ -50,7 +50,7 @@ async def sandbox(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def wait_status(
-    engine: AsyncEngine, notification_id: str, statuses: set[str], timeout: float = 30
+    engine: AsyncEngine, notification_id: str, statuses: set[str], timeout: float = 90
 ) -> Notification:
     async def probe() -> Notification | None:
         async with UnitOfWork(engine) as uow:

@@ -87,7 +87,7 @@ async def eventually(
     probe: Callable[[], Awaitable[T]],
     done: Callable[[T], bool],
     *,
-    timeout: float = 30,
+    timeout: float = 60,
     what: str = "condition",
 ) -> T:
     """Poll ``probe`` until ``done(result)``; fail with the last result after ``timeout`` seconds."""
