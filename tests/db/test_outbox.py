@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.world import TenantFixture, insert_notification
+from tests.support.builders import stored_notification
+from tests.support.world import TenantFixture
 from wanotify.common.db.schema import notifications
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.status import Status
@@ -41,7 +42,7 @@ def queue(request: pytest.FixtureRequest, engine: AsyncEngine) -> Queue:
 async def test_what_is_staged_is_published_after_the_commit(
     engine: AsyncEngine, tenant: TenantFixture, queue: Queue
 ) -> None:
-    nid = await insert_notification(engine, tenant, Status.QUEUED)
+    nid = await stored_notification(engine, tenant, status=Status.QUEUED)
     async with UnitOfWork(engine, Publisher(queue, engine)) as uow:
         n = await uow.notifications.get(nid)
         assert n is not None
@@ -56,7 +57,7 @@ async def test_what_is_staged_is_published_after_the_commit(
 async def test_nothing_is_published_when_the_transaction_rolls_back(
     engine: AsyncEngine, tenant: TenantFixture, queue: Queue
 ) -> None:
-    nid = await insert_notification(engine, tenant, Status.QUEUED)
+    nid = await stored_notification(engine, tenant, status=Status.QUEUED)
     async with UnitOfWork(engine, Publisher(queue, engine)) as uow:
         n = await uow.notifications.get(nid)
         assert n is not None
@@ -74,7 +75,7 @@ async def test_a_failed_publish_leaves_the_row_to_the_relay(
     missing = SqsQueue(
         f"{moto_endpoint}/123456789012/no-such-queue", region="us-east-1", endpoint_url=moto_endpoint
     )
-    nid = await insert_notification(engine, tenant, Status.QUEUED)
+    nid = await stored_notification(engine, tenant, status=Status.QUEUED)
     async with UnitOfWork(engine, Publisher(missing, engine)) as uow:
         n = await uow.notifications.get(nid)
         assert n is not None
@@ -86,7 +87,7 @@ async def test_a_failed_publish_leaves_the_row_to_the_relay(
 
 
 async def test_staging_needs_a_publisher(engine: AsyncEngine, tenant: TenantFixture) -> None:
-    nid = await insert_notification(engine, tenant, Status.QUEUED)
+    nid = await stored_notification(engine, tenant, status=Status.QUEUED)
     async with UnitOfWork(engine) as uow:
         n = await uow.notifications.get(nid)
         assert n is not None

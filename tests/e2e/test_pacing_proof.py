@@ -22,9 +22,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import APP_SECRET, ENCRYPTION_KEY
+from tests.support.builders import notification
 from tests.support.processes import ServiceProcess, eventually, wait_http
 from tests.support.servers import server_dir
-from tests.support.world import TenantFixture, hello_row, make_tenant
+from tests.support.world import TenantFixture, make_tenant
 from wanotify.cli.embedded import EmbeddedRedis, free_port
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
@@ -107,7 +108,7 @@ async def _enqueue(
     settings: Settings, database_url: str, engine: AsyncEngine, tenant: TenantFixture, recipients: list[str]
 ) -> list[str]:
     """Accepted notifications (rows + queue messages), as the API leaves them."""
-    items = [hello_row(tenant, phone, event_type="pacing.test") for phone in recipients]
+    items = [notification(tenant, recipient_phone=phone, event_type="pacing.test") for phone in recipients]
     queue = create_queue(msgspec.structs.replace(settings, database_url=database_url).queue, engine)
     publisher = Publisher(queue, engine)
     for start in range(0, len(items), 500):

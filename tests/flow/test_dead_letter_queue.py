@@ -10,7 +10,8 @@ import msgspec
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.world import TenantFixture, insert_notification
+from tests.support.builders import stored_notification
+from tests.support.world import TenantFixture
 from wanotify.common.db.schema import notifications
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.status import Status
@@ -22,7 +23,7 @@ from wanotify.scheduler.jobs import SchedulerJobs
 
 
 async def _notification(engine: AsyncEngine, tenant: TenantFixture, status: str) -> str:
-    nid = await insert_notification(engine, tenant, Status.SCHEDULED)
+    nid = await stored_notification(engine, tenant, status=Status.SCHEDULED)
     async with engine.begin() as conn:  # stamped as published: no relay touches it
         await conn.execute(
             update(notifications)

@@ -10,6 +10,7 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.flow.conftest import sandbox_messages, wait_status
+from tests.support.faults import inject_fault
 from tests.support.processes import eventually
 from tests.support.world import (
     TenantFixture,
@@ -137,11 +138,7 @@ async def test_a_transient_error_is_retried_then_sent(
     sandbox: httpx.AsyncClient,
     recipient: str,
 ) -> None:
-    (
-        await sandbox.post(
-            "/_sandbox/faults", json={"to": recipient, "code": 131000, "mode": "sync", "times": 1}
-        )
-    ).raise_for_status()
+    await inject_fault(sandbox, recipient, 131000)
     nid = await _send(api, tenant, order_request(recipient))
     n = await wait_status(engine, nid, {"sent", "delivered", "read"})
     assert n.attempt == 2
@@ -160,9 +157,7 @@ async def test_retries_stop_at_max_attempts(
     sandbox: httpx.AsyncClient,
     recipient: str,
 ) -> None:
-    (
-        await sandbox.post("/_sandbox/faults", json={"to": recipient, "code": 133004, "mode": "sync"})
-    ).raise_for_status()
+    await inject_fault(sandbox, recipient, 133004, times=None)
     r = await api.post(
         "/v1/notifications",
         json=order_request(recipient, scheduled_for="2099-01-01T00:00:00Z"),
@@ -187,9 +182,7 @@ async def test_an_async_failure_from_meta_fails_a_sent_notification(
     sandbox: httpx.AsyncClient,
     recipient: str,
 ) -> None:
-    (
-        await sandbox.post("/_sandbox/faults", json={"to": recipient, "code": 131026, "mode": "async"})
-    ).raise_for_status()
+    await inject_fault(sandbox, recipient, 131026, mode="async")
     n = await wait_status(engine, await _send(api, tenant, order_request(recipient)), {"failed"})
     assert n.whatsapp_message_id is not None
     assert n.error_code == "131026"

@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.flow.conftest import wait_status
+from tests.support.faults import inject_fault
 from tests.support.processes import eventually
 from tests.support.world import make_tenant, order_request
 from wanotify.common.crypto import SecretBox
@@ -105,11 +106,7 @@ async def test_error_code_through_the_sandbox(
 ) -> None:
     tenant = await make_tenant(engine, box, sandbox_url)  # its own sender: sender errors pause it
     async with httpx.AsyncClient(base_url=sandbox_url) as sandbox:
-        (
-            await sandbox.post(
-                "/_sandbox/faults", json={"to": recipient, "code": code, "mode": "sync", "times": 1}
-            )
-        ).raise_for_status()
+        await inject_fault(sandbox, recipient, code)
     r = await api.post("/v1/notifications", json=order_request(recipient), headers=tenant.auth)
     assert r.status_code == 201, r.text
     nid = r.json()["id"]

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.flow.conftest import sandbox_messages, wait_status
+from tests.support.faults import inject_fault
 from tests.support.processes import eventually
 from tests.support.world import TenantFixture, make_tenant, order_request
 from wanotify.common.breaker import KEY_PREFIX
@@ -27,15 +28,6 @@ async def _send(api: Client, tenant: TenantFixture, body: dict[str, Any]) -> str
     r = await api.post("/v1/notifications", json=body, headers=tenant.auth)
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
-
-
-async def _fault(
-    sandbox: httpx.AsyncClient, to: str, code: int, mode: str = "sync", times: int | None = 1
-) -> None:
-    body: dict[str, Any] = {"to": to, "code": code, "mode": mode}
-    if times is not None:
-        body["times"] = times
-    (await sandbox.post("/_sandbox/faults", json=body)).raise_for_status()
 
 
 async def _events(engine: AsyncEngine, nid: str) -> list[dict[str, Any]]:
@@ -66,7 +58,7 @@ async def test_a_sender_level_error_pauses_the_sender_until_resumed(
     sandbox: httpx.AsyncClient,
 ) -> None:
     first, second = _phone(), _phone()
-    await _fault(sandbox, first, 190)
+    await inject_fault(sandbox, first, 190)
     n1 = await _send(api, tenant, order_request(first))
     paused = await wait_status(engine, n1, {"rate_limited"})
     assert paused.attempt == 0  # the attempt was given back
@@ -110,7 +102,7 @@ async def test_the_circuit_breaker_opens_defers_probes_and_closes(
     threshold = settings.worker.breaker_failure_threshold
     phones = [_phone() for _ in range(threshold)]
     for phone in phones:
-        await _fault(sandbox, phone, 131000, times=2)
+        await inject_fault(sandbox, phone, 131000, times=2)
     ids = [await _send(api, tenant, order_request(p)) for p in phones]
 
     redis = Redis.from_url(settings.redis_url)
@@ -154,7 +146,7 @@ async def test_an_async_retryable_failure_is_sent_again(
     sandbox: httpx.AsyncClient,
     recipient: str,
 ) -> None:
-    await _fault(sandbox, recipient, 131000, mode="async")
+    await inject_fault(sandbox, recipient, 131000, mode="async")
     nid = await _send(api, tenant, order_request(recipient))
 
     async def retried() -> list[dict[str, Any]]:
@@ -181,8 +173,8 @@ async def test_an_async_permanent_failure_fails_and_131047_is_permanent(
     sandbox: httpx.AsyncClient,
 ) -> None:
     first, second = _phone(), _phone()
-    await _fault(sandbox, first, 131026, mode="async")
-    await _fault(sandbox, second, 131047, mode="async")
+    await inject_fault(sandbox, first, 131026, mode="async")
+    await inject_fault(sandbox, second, 131047, mode="async")
     for phone, code in ((first, "131026"), (second, "131047")):
         n = await wait_status(engine, await _send(api, tenant, order_request(phone)), {"failed"})
         assert n.error_code == code
@@ -201,7 +193,7 @@ async def test_an_async_retryable_failure_without_attempts_left_fails_as_retryab
     recipient: str,
 ) -> None:
     tenant = await _tenant_with_policy(engine, box, sandbox_url, TenantPolicy(max_attempts={"normal": 1}))
-    await _fault(sandbox, recipient, 131000, mode="async")
+    await inject_fault(sandbox, recipient, 131000, mode="async")
     n = await wait_status(engine, await _send(api, tenant, order_request(recipient)), {"failed"})
     assert n.error_code == "131000"
     assert n.error_retryable is True
@@ -220,8 +212,8 @@ async def test_attempts_follow_the_tenant_policy_per_priority(
         engine, box, sandbox_url, TenantPolicy(max_attempts={"high": 2, "low": 1})
     )
     high, low = _phone(), _phone()
-    await _fault(sandbox, high, 133004, times=None)
-    await _fault(sandbox, low, 133004, times=None)
+    await inject_fault(sandbox, high, 133004, times=None)
+    await inject_fault(sandbox, low, 133004, times=None)
     nh = await _send(api, tenant, order_request(high, priority="high"))
     nl = await _send(api, tenant, order_request(low, priority="low"))
     for nid, phone, attempts in ((nh, high, 2), (nl, low, 1)):
@@ -242,7 +234,7 @@ async def test_an_async_sender_level_failure_pauses_the_sender_and_the_notificat
 ) -> None:
     tenant = await make_tenant(engine, box, sandbox_url)
     phone = _phone()
-    await _fault(sandbox, phone, 131031, mode="async")  # account locked, reported in a `failed` webhook
+    await inject_fault(sandbox, phone, 131031, mode="async")  # account locked, reported in a `failed` webhook
     nid = await _send(api, tenant, order_request(phone))
 
     async def paused() -> Any:

@@ -15,8 +15,9 @@ import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.builders import notification
 from tests.support.processes import eventually
-from tests.support.world import TenantFixture, hello_row, make_tenant
+from tests.support.world import TenantFixture, make_tenant
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.schema import notifications, senders
@@ -25,6 +26,7 @@ from wanotify.common.domain.notification import NewNotification
 from wanotify.common.domain.status import Status
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
+from wanotify.common.queue.postgres import PostgresQueue
 from wanotify.worker.main import serve_worker
 
 LOW_BACKLOG = 200
@@ -35,7 +37,8 @@ def _rows(tenant: TenantFixture, priority: str, count: int) -> list[NewNotificat
     prefix = f"+1{secrets.randbelow(900) + 100}"
     # One recipient each: per-recipient pacing must not be what orders the sends.
     return [
-        hello_row(tenant, f"{prefix}{i:07d}", priority=priority, event_type="lanes") for i in range(count)
+        notification(tenant, recipient_phone=f"{prefix}{i:07d}", priority=priority, event_type="lanes")
+        for i in range(count)
     ]
 
 
@@ -122,10 +125,13 @@ async def test_due_work_scans_take_high_before_older_low(
         await uow.notifications.add_many(scheduled + unpublished)
         await uow.commit()
 
-    async with UnitOfWork(engine) as uow:
+    queue = PostgresQueue(engine, "scan-order", visibility_timeout=30)
+    async with UnitOfWork(engine, Publisher(queue, engine)) as uow:
         released = await uow.notifications.release_due_scheduled(4)
         await uow.commit()
     assert sorted(n.priority for n in released) == ["high", "high", "high", "low"]
+    assert sorted(uow.published) == sorted(n.id for n in released)
+    await queue.close()
 
     async with UnitOfWork(engine) as uow:
         relayed = await uow.notifications.claim_unpublished(grace_seconds=0, horizon_seconds=900, limit=3)

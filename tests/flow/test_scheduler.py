@@ -10,7 +10,8 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.flow.conftest import wait_status
-from tests.support.world import TenantFixture, insert_notification, order_request
+from tests.support.builders import stored_notification
+from tests.support.world import TenantFixture, order_request
 from wanotify.cli.embedded import free_port
 from wanotify.common.db.schema import notifications
 from wanotify.common.db.uow import UnitOfWork
@@ -38,7 +39,7 @@ def _jobs(engine: AsyncEngine, queue: Any) -> SchedulerJobs:
 
 async def _unpublished(engine: AsyncEngine, tenant: TenantFixture) -> str:
     """A queued row whose publish never happened (as if the API died right after commit)."""
-    return await insert_notification(engine, tenant, Status.QUEUED)
+    return await stored_notification(engine, tenant, status=Status.QUEUED)
 
 
 async def _messages_for(engine: AsyncEngine, queue: str, nid: str) -> int:
@@ -142,7 +143,7 @@ async def test_a_wait_beyond_the_queues_maximum_delay_is_held_in_the_database_un
     """SQS delays at most 15 minutes: a notification paced 40 minutes out stays unpublished in the
     database, and the relay publishes it once its slot comes within the queue's reach."""
     queue = PostgresQueue(engine, f"horizon-{new_id('q')}", visibility_timeout=5)
-    nid = await insert_notification(engine, tenant, Status.RATE_LIMITED)
+    nid = await stored_notification(engine, tenant, status=Status.RATE_LIMITED)
 
     async def wait_until(delta: timedelta) -> None:
         async with engine.begin() as conn:

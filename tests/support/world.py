@@ -12,11 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wanotify.common.config import MetaSettings
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.uow import UnitOfWork
-from wanotify.common.domain.message import TemplateContent, TextContent
-from wanotify.common.domain.notification import NewNotification
-from wanotify.common.domain.status import Status
 from wanotify.common.domain.template import MetaTemplate
-from wanotify.common.ids import new_id
 from wanotify.common.meta.client import MetaClient
 from wanotify.common.template_sync import TemplateSyncer
 
@@ -180,55 +176,3 @@ def meta_template(
         "parameter_format": parameter_format,
         "components": components,
     }
-
-
-async def insert_notification(engine: AsyncEngine, tenant: TenantFixture, status: Status) -> str:
-    """A text notification row written directly (nothing published), as a test's starting point."""
-    nid = new_id("notif")
-    async with UnitOfWork(engine) as uow:
-        await uow.notifications.add_many(
-            [
-                NewNotification(
-                    id=nid,
-                    tenant_id=tenant.tenant_id,
-                    sender_id=tenant.sender_id,
-                    event_type="t",
-                    recipient_phone="+14155550123",
-                    priority="normal",
-                    status=status,
-                    message=TextContent(text="x"),
-                    metadata={},
-                    max_attempts=3,
-                    scheduled_for=None,
-                    next_attempt_at=None,
-                    batch_id=None,
-                    trace_id=None,
-                    traceparent=None,
-                )
-            ]
-        )
-        await uow.commit()
-    return nid
-
-
-def hello_row(
-    tenant: TenantFixture, phone: str, *, priority: str = "normal", event_type: str = "t"
-) -> NewNotification:
-    """An accepted ``hello`` template notification, as the API would write it (not yet stored)."""
-    return NewNotification(
-        id=new_id("notif"),
-        tenant_id=tenant.tenant_id,
-        sender_id=tenant.sender_id,
-        event_type=event_type,
-        recipient_phone=phone,
-        priority=priority,
-        status=Status.QUEUED,
-        message=TemplateContent(name="hello", language="en"),
-        metadata={},
-        max_attempts=5,
-        scheduled_for=None,
-        next_attempt_at=None,
-        batch_id=None,
-        trace_id=None,
-        traceparent=None,
-    )

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wanotify.common.domain.status import Status, meta_status_effect
+from wanotify.common.domain.status import (
+    CANCELABLE,
+    CLAIMABLE,
+    TRANSITIONS,
+    IllegalTransition,
+    Status,
+    check_transition,
+    meta_status_effect,
+)
 
 # Our own model of progress, independent of the module's RANK table.
 PROGRESS = {"sent": 1, "delivered": 2, "read": 3}
@@ -102,3 +110,42 @@ def test_fold_from_sent_is_monotonic(reported: list[str]) -> None:
 @given(st.permutations(["sent", "delivered", "read"]), st.lists(st.sampled_from(["sent", "delivered"])))
 def test_any_order_of_the_three_ends_read(order: list[str], noise: list[str]) -> None:
     assert fold(Status.SENT, [*order, *noise])[-1] is Status.READ
+
+
+# --- the transition table ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("current", list(Status))
+@pytest.mark.parametrize("reported", META)
+def test_every_move_a_meta_status_makes_is_a_transition(current: Status, reported: str) -> None:
+    moved = meta_status_effect(current, reported)
+    if moved is not None:
+        check_transition((current,), moved)
+
+
+@pytest.mark.parametrize("final", [Status.READ, Status.CANCELED, Status.EXPIRED])
+def test_nothing_leaves_a_final_status_but_a_replay_of_a_failure(final: Status) -> None:
+    assert TRANSITIONS[final] == frozenset()
+    assert TRANSITIONS[Status.FAILED] == frozenset({Status.QUEUED})
+
+
+@pytest.mark.parametrize(
+    ("sources", "to"),
+    [
+        ((Status.READ,), Status.QUEUED),
+        ((Status.DELIVERED,), Status.SENT),  # backwards
+        ((Status.SENT,), Status.CANCELED),  # already handed to Meta
+        ((Status.QUEUED, Status.READ), Status.EXPIRED),  # one bad source is enough
+        ((), Status.QUEUED),
+    ],
+)
+def test_a_move_the_machine_lacks_is_refused(sources: tuple[Status, ...], to: Status) -> None:
+    with pytest.raises(IllegalTransition, match=to.value):
+        check_transition(sources, to)
+
+
+def test_cancel_and_claim_leave_only_statuses_that_allow_them() -> None:
+    for s in CANCELABLE:
+        check_transition((s,), Status.CANCELED)
+    for s in CLAIMABLE:
+        check_transition((s,), Status.PROCESSING)

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.uow import UnitOfWork, with_outbox
 from wanotify.common.domain.notification import Notification
 from wanotify.common.metrics import Metrics
@@ -44,7 +43,6 @@ class SchedulerJobs:
         """Scheduled notifications whose time has come → queued and published."""
         async with self._uow() as uow:
             due = await uow.notifications.release_due_scheduled(self._batch)
-            uow.stage(due, use_stored_trace=True)
             await uow.commit()
         await self._unmark_unpublished(due, uow.published)
         self._metrics.scheduled_released.inc(len(due))
@@ -79,7 +77,7 @@ class SchedulerJobs:
     async def expire_due(self) -> int:
         """Waiting notifications whose ``expires_at`` passed → ``expired`` (never sent after it)."""
         async with self._uow() as uow:
-            ids = await FailureRepository(uow.connection).expire_due(self._batch)
+            ids = await uow.notifications.expire_due(self._batch)
             await uow.commit()
         if ids:
             self._metrics.expired.labels("scheduler").inc(len(ids))
@@ -89,7 +87,7 @@ class SchedulerJobs:
 
     async def count_paused_senders(self) -> int:
         async with self._uow() as uow:
-            paused = await FailureRepository(uow.connection).count_paused_senders()
+            paused = await uow.senders.count_paused()
         self._metrics.paused_senders.set(paused)
         return paused
 
@@ -129,7 +127,7 @@ class SchedulerJobs:
                 done.append(message.receipt)
                 continue
             async with self._uow() as uow:
-                failed = await FailureRepository(uow.connection).fail_poison(job.notification_id)
+                failed = await uow.notifications.fail_poison(job.notification_id)
                 await uow.commit()
             if failed:
                 folded += 1

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from opentelemetry import trace
 
-from wanotify.common.db.failures import FailureRepository
+from wanotify.common.db.delivery_log import Change
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.decision import Decision, Fail, PauseSender, Retry, SendError, decide
 from wanotify.common.domain.notification import Notification
@@ -72,22 +72,18 @@ class StatusApplier:
                 error = item.errors[0] if item.errors else None
                 error_code = str(error.code) if error else None
                 error_message = (error.message or error.title) if error else None
-                failures = FailureRepository(uow.connection)
                 decision: Decision | None = None
                 if (
                     target is not None
                     and n.whatsapp_message_id is None
-                    and await failures.wamid_was_retried(n.id, item.id)
+                    and await uow.notifications.wamid_was_retried(n.id, item.id)
                 ):
                     target = None  # about a send whose failure already sent the notification back
                 if target is Status.FAILED:
                     decision = async_decision(n, error_code)
-                await uow.notifications.log(
-                    n.id,
-                    "meta_status" if target else "meta_status_ignored",
-                    Status(item.status) if item.status != "failed" else Status.FAILED,
+                report = Change(
+                    event="meta_status" if target else "meta_status_ignored",
                     source="meta",
-                    attempt=n.attempt,
                     wamid=item.id,
                     error_code=error_code,
                     error_message=error_message,
@@ -98,10 +94,13 @@ class StatusApplier:
                     },
                     occurred_at=at,
                 )
+                if target is None or isinstance(decision, Retry | PauseSender):
+                    # Recorded, not applied: the report itself, then (for a retry) its transition.
+                    await uow.notifications.log(n.id, Status(item.status), n.attempt, report)
                 if isinstance(decision, Retry | PauseSender):
                     pause_sender = isinstance(decision, PauseSender)
                     wait = decision.recheck if isinstance(decision, PauseSender) else decision.delay
-                    await failures.retry_after_async_failure(
+                    await uow.notifications.retry_after_async_failure(
                         n,
                         wamid=item.id,
                         next_attempt_at=datetime.now(UTC) + wait,
@@ -111,7 +110,7 @@ class StatusApplier:
                         give_back_attempt=pause_sender,
                     )
                     target = Status.RATE_LIMITED if pause_sender else Status.QUEUED
-                    if pause_sender and await failures.pause_sender(
+                    if pause_sender and await uow.senders.pause(
                         n.sender_id,
                         code=error_code or "",
                         reason=f"({error_code}) {error_message or ''}"[:500],
@@ -125,10 +124,8 @@ class StatusApplier:
                     await uow.notifications.apply_meta_status(
                         n,
                         target,
-                        wamid=item.id,
+                        report,
                         at=at,
-                        error_code=error_code,
-                        error_message=error_message,
                         error_retryable=isinstance(decision, Fail) and decision.retryable,
                         pricing=item.pricing,
                         conversation=item.conversation,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
@@ -33,7 +33,6 @@ from wanotify.common.cache import TtlCache
 from wanotify.common.clock import utcnow
 from wanotify.common.config import PacingSettings
 from wanotify.common.crypto import SecretBox
-from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.policies import TenantPolicies
 from wanotify.common.db.uow import UnitOfWork, with_outbox
 from wanotify.common.domain.decision import PAUSE_RECHECK, Fail, PauseSender, SendError, decide
@@ -260,10 +259,8 @@ class Dispatcher:
         soon = delay.total_seconds() <= MAX_DELAY_SECONDS
         async with self._uow() as uow:
             await uow.notifications.record_retry(
-                n, next_attempt_at=utcnow() + delay, code=code, message=message
+                n, next_attempt_at=utcnow() + delay, code=code, message=message, publish=soon
             )
-            refreshed = await uow.notifications.get(n.id)
-            uow.stage([refreshed] if refreshed is not None and soon else [])
             await uow.commit()
         self._metrics.sends.labels("retry", error_class.value).inc()
         self._metrics.transitions.labels("queued").inc()
@@ -275,7 +272,7 @@ class Dispatcher:
         """A sender-level error: pause the sender (alert) and keep the notification waiting."""
         reason = f"({code}) {message}"[:500]
         async with self._uow() as uow:
-            paused = await FailureRepository(uow.connection).pause_sender(sender.id, code=code, reason=reason)
+            paused = await uow.senders.pause(sender.id, code=code, reason=reason)
             await uow.commit()
         self._senders.put(sender.id, msgspec.structs.replace(sender, paused_at=utcnow()))
         self._metrics.sends.labels("paused", ErrorClass.SENDER.value).inc()
@@ -308,43 +305,31 @@ class Dispatcher:
         *,
         error: tuple[str, str] | None = None,
     ) -> Outcome:
-        """Back to waiting without burning the attempt (``error``: the code and message that caused it)."""
-
-        async def write(failures: FailureRepository) -> bool:
-            return await failures.defer(
+        """Back to waiting without burning the attempt (``error``: the code and message that caused
+        it), published for its new time; further out than the queue's maximum delay, the
+        scheduler's relay publishes it when it comes near."""
+        async with self._uow() as uow:
+            await uow.notifications.defer(
                 n,
                 until=utcnow() + delay,
                 reason=reason,
                 detail=detail,
                 error_code=error[0] if error else None,
                 error_message=error[1] if error else None,
+                publish=delay.total_seconds() <= MAX_DELAY_SECONDS,
             )
-
-        await self._requeue(n, delay, write)
+            await uow.commit()
         self._metrics.deferred.labels(reason).inc()
         self._metrics.transitions.labels("rate_limited").inc()
         return Outcome.DEFERRED
 
     async def _expire(self, n: Notification) -> Outcome:
         async with self._uow() as uow:
-            await FailureRepository(uow.connection).expire_claimed(n)
+            await uow.notifications.expire_claimed(n)
             await uow.commit()
         self._metrics.expired.labels("worker").inc()
         self._metrics.transitions.labels("expired").inc()
         return Outcome.EXPIRED
-
-    async def _requeue(
-        self, n: Notification, delay: timedelta, write: Callable[[FailureRepository], Awaitable[bool]]
-    ) -> None:
-        """Write the transition and publish the row for its new time in the same transaction
-        (PostgreSQL queue) or after the commit (SQS); further out than the queue's maximum
-        delay, the scheduler's relay publishes it when it comes near."""
-        soon = delay.total_seconds() <= MAX_DELAY_SECONDS
-        async with self._uow() as uow:
-            updated = await write(FailureRepository(uow.connection))
-            refreshed = await uow.notifications.get(n.id) if updated and soon else None
-            uow.stage([refreshed] if refreshed is not None else [])
-            await uow.commit()
 
     async def _fail(self, n: Notification, code: str, message: str, retryable: bool) -> Outcome:
         async with self._uow() as uow:

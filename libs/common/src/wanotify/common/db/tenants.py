@@ -1,4 +1,4 @@
-"""Tenants, their API keys (sha256 of a high-entropy key; only the prefix is ever shown) and senders."""
+"""Tenants, their policies and API keys (sha256 of a high-entropy key; only the prefix is ever shown)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import msgspec
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from wanotify.common.db.rows import convert
-from wanotify.common.db.schema import api_keys, senders, tenants
-from wanotify.common.domain.notification import Principal, Sender
+from wanotify.common.db.schema import api_keys, tenants
+from wanotify.common.domain.notification import Principal
 from wanotify.common.domain.tenant import TenantPolicy, policy_of
 from wanotify.common.ids import new_id
 
@@ -105,67 +104,3 @@ class TenantRepository:
         await self._conn.execute(
             update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=func.now())
         )
-
-
-class SenderRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def add(
-        self,
-        tenant_id: str,
-        *,
-        phone_number_id: str,
-        waba_id: str,
-        display_phone_number: str,
-        access_token_encrypted: bytes,
-        throughput_mps: int = 80,
-        messaging_limit: int | None = None,
-        is_default: bool = True,
-    ) -> str:
-        sid = new_id("snd")
-        if is_default:
-            await self._conn.execute(
-                update(senders).where(senders.c.tenant_id == tenant_id).values(is_default=False)
-            )
-        await self._conn.execute(
-            insert(senders).values(
-                id=sid,
-                tenant_id=tenant_id,
-                phone_number_id=phone_number_id,
-                waba_id=waba_id,
-                display_phone_number=display_phone_number,
-                access_token_encrypted=access_token_encrypted,
-                throughput_mps=throughput_mps,
-                messaging_limit=messaging_limit,
-                is_default=is_default,
-            )
-        )
-        return sid
-
-    async def get(self, sender_id: str) -> Sender | None:
-        row = (await self._conn.execute(select(senders).where(senders.c.id == sender_id))).first()
-        return convert(row, Sender) if row else None
-
-    async def set_tiers(self, sender_id: str, *, throughput_mps: int, messaging_limit: int | None) -> None:
-        await self._conn.execute(
-            update(senders)
-            .where(senders.c.id == sender_id)
-            .values(throughput_mps=throughput_mps, messaging_limit=messaging_limit)
-        )
-
-    async def default_for(self, tenant_id: str) -> Sender | None:
-        stmt = (
-            select(senders)
-            .where(senders.c.tenant_id == tenant_id)
-            .order_by(senders.c.is_default.desc(), senders.c.created_at)
-            .limit(1)
-        )
-        row = (await self._conn.execute(stmt)).first()
-        return convert(row, Sender) if row else None
-
-    async def by_phone_number_id(self, phone_number_id: str) -> Sender | None:
-        row = (
-            await self._conn.execute(select(senders).where(senders.c.phone_number_id == phone_number_id))
-        ).first()
-        return convert(row, Sender) if row else None

@@ -1,7 +1,8 @@
 """Unit of work: one connection, one transaction, the repositories bound to it, and the outbox.
 
 The outbox is the one place that publishes notifications to the send queue after their rows
-change: code that makes rows due calls :meth:`UnitOfWork.stage`, and :meth:`UnitOfWork.commit`
+change: a transition that makes rows due stages them (``publish=True``, or
+:meth:`UnitOfWork.stage` for rows made due otherwise), and :meth:`UnitOfWork.commit`
 enqueues them in the same transaction (the PostgreSQL queue: a true transactional outbox) or, for
 SQS, once the connection is back in the pool. A publish that fails leaves ``enqueued_at`` empty
 and the scheduler's relay publishes the row again; :attr:`UnitOfWork.published` says which went out.
@@ -18,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from wanotify.common.db.idempotency import IdempotencyRepository
 from wanotify.common.db.notifications import NotificationRepository
 from wanotify.common.db.opt_outs import OptOutRepository
+from wanotify.common.db.senders import SenderRepository
 from wanotify.common.db.templates import TemplateRepository
-from wanotify.common.db.tenants import SenderRepository, TenantRepository
+from wanotify.common.db.tenants import TenantRepository
 from wanotify.common.db.windows import WindowRepository
 from wanotify.common.domain.notification import Notification
 
@@ -50,7 +52,7 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self._conn = await self._engine.connect()
         self._tx = await self._conn.begin()
-        self.notifications = NotificationRepository(self._conn)
+        self.notifications = NotificationRepository(self._conn, stage=self.stage)
         self.tenants = TenantRepository(self._conn)
         self.senders = SenderRepository(self._conn)
         self.idempotency = IdempotencyRepository(self._conn)

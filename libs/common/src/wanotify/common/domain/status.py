@@ -45,6 +45,54 @@ CANCELABLE: frozenset[Status] = frozenset({Status.SCHEDULED, Status.QUEUED, Stat
 # Statuses a worker may claim (a `processing` row whose claim expired is claimable too).
 CLAIMABLE: frozenset[Status] = frozenset({Status.QUEUED, Status.RATE_LIMITED})
 
+# What Meta may report about a send whose own record we lost (a worker killed after Meta accepted
+# it, its claim since requeued): the report moves a waiting notification forward.
+_REPORTED = (Status.SENT, Status.DELIVERED, Status.READ)
+
+# Every move a notification may make, and nothing else. ``processing → delivered|read`` happens
+# when Meta's status webhook overtakes the worker's own record of the send; ``sent → queued`` and
+# ``sent → rate_limited`` are an asynchronous failure sent back for a new attempt; ``failed → queued``
+# is a replay; ``processing → queued`` a retry or a claim that lapsed.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.SCHEDULED: frozenset({Status.QUEUED, Status.CANCELED, Status.EXPIRED, Status.FAILED}),
+    Status.QUEUED: frozenset({Status.PROCESSING, Status.CANCELED, Status.EXPIRED, Status.FAILED, *_REPORTED}),
+    Status.RATE_LIMITED: frozenset(
+        {Status.PROCESSING, Status.CANCELED, Status.EXPIRED, Status.FAILED, *_REPORTED}
+    ),
+    Status.PROCESSING: frozenset(
+        {
+            Status.PROCESSING,  # a lapsed claim, taken over by another worker
+            Status.SENT,
+            Status.DELIVERED,
+            Status.READ,
+            Status.FAILED,
+            Status.QUEUED,
+            Status.RATE_LIMITED,
+            Status.EXPIRED,
+        }
+    ),
+    Status.SENT: frozenset(
+        {Status.DELIVERED, Status.READ, Status.FAILED, Status.QUEUED, Status.RATE_LIMITED}
+    ),
+    Status.DELIVERED: frozenset({Status.READ}),
+    Status.READ: frozenset(),
+    Status.FAILED: frozenset({Status.QUEUED}),
+    Status.CANCELED: frozenset(),
+    Status.EXPIRED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    """A move the state machine does not have: a bug in the caller, never a client's input."""
+
+
+def check_transition(sources: frozenset[Status] | set[Status] | tuple[Status, ...], to: Status) -> None:
+    """Raise :class:`IllegalTransition` unless every status in ``sources`` may move to ``to``."""
+    illegal = sorted(s.value for s in sources if to not in TRANSITIONS[s])
+    if illegal or not sources:
+        raise IllegalTransition(f"{', '.join(illegal) or '(nothing)'} → {to.value} is not a transition")
+
+
 # Statuses Meta reports in status webhooks that we track.
 META_STATUSES: frozenset[str] = frozenset({"sent", "delivered", "read", "failed"})
 
@@ -55,8 +103,8 @@ def meta_status_effect(current: Status, reported: str) -> Status | None:
     ``failed`` is accepted only before delivery: a failure reported after `delivered` or `read`
     contradicts what Meta already told us, so it is logged and ignored.
     """
-    if current is Status.FAILED or current in UNSENT_FINAL:
-        return None
+    if current is Status.FAILED or current in UNSENT_FINAL or current is Status.SCHEDULED:
+        return None  # a scheduled notification was never handed to Meta: the report is not about it
     if reported == "failed":
         return Status.FAILED if RANK[current] <= RANK[Status.SENT] else None
     target = Status(reported)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from wanotify.api.dead_letters.schemas import MAX_REPLAY, DeadLetterPage, FilterIn, ReplayIn, ReplayOut
 from wanotify.api.notifications.service import view_of
 from wanotify.api.paging import decode_cursor, encode_cursor
-from wanotify.common.db.failures import DeadLetterFilter, FailureRepository
+from wanotify.common.db.dead_letter_filter import DeadLetterFilter
 from wanotify.common.db.uow import UnitOfWork, with_outbox
 from wanotify.common.domain.errors import Unprocessable
 from wanotify.common.domain.notification import Principal
@@ -37,7 +37,7 @@ class DeadLetterService:
     ) -> DeadLetterPage:
         after = decode_cursor(cursor) if cursor else None
         async with self._uow() as uow:
-            rows = await FailureRepository(uow.connection).dead_letters(
+            rows = await uow.notifications.dead_letters(
                 principal.tenant_id, _filter(flt), limit=limit + 1, after=after
             )
         page = rows[:limit]
@@ -51,7 +51,7 @@ class DeadLetterService:
             raise Unprocessable("Give exactly one of ids or filter", field="ids", code="INVALID_COMBINATION")
         async with self._uow() as uow:
             policy = await uow.tenants.policy(principal.tenant_id)
-            replayed = await FailureRepository(uow.connection).replay(
+            replayed = await uow.notifications.replay(
                 principal.tenant_id,
                 ids=req.ids,
                 flt=_filter(req.filter) if req.filter is not None else None,
@@ -59,7 +59,6 @@ class DeadLetterService:
                 default_attempts=self._max_attempts,
                 limit=MAX_REPLAY,
             )
-            uow.stage(replayed)
             await uow.commit()
         self._metrics.transitions.labels("queued").inc(len(replayed))
         ids = [n.id for n in replayed]

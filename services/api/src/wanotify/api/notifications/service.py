@@ -29,7 +29,6 @@ from wanotify.api.notifications.validation import check_request, content_of
 from wanotify.api.paging import decode_cursor, encode_cursor
 from wanotify.common.cache import TtlCache
 from wanotify.common.clock import iso, utcnow
-from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.idempotency import StoredResponse
 from wanotify.common.db.policies import TenantPolicies
 from wanotify.common.db.uow import UnitOfWork, with_outbox
@@ -325,7 +324,7 @@ class NotificationService:
     async def cancel(self, principal: Principal, notification_id: str) -> NotificationView:
         """Cancel a notification not yet handed to Meta: 404 if not the tenant's, 409 if too late."""
         async with self._uow() as uow:
-            canceled = await FailureRepository(uow.connection).cancel(notification_id, principal.tenant_id)
+            canceled = await uow.notifications.cancel(notification_id, principal.tenant_id)
             current = canceled or await uow.notifications.get(notification_id, principal.tenant_id)
             await uow.commit()
         if current is None:

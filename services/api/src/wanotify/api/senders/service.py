@@ -12,7 +12,6 @@ import msgspec
 
 from wanotify.api.senders.schemas import PauseView, Resumed, SenderList, SenderTiersIn, SenderView
 from wanotify.common.clock import iso
-from wanotify.common.db.failures import FailureRepository
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.errors import NotFound, ValidationFailed
 from wanotify.common.domain.notification import (
@@ -44,7 +43,7 @@ class SenderService:
 
     async def list(self, principal: Principal) -> SenderList:
         async with self._uow() as uow:
-            found = await FailureRepository(uow.connection).senders_of(principal.tenant_id)
+            found = await uow.senders.of_tenant(principal.tenant_id)
         return SenderList([sender_view(s) for s in found])
 
     async def set_tiers(self, principal: Principal, sender_id: str, body: SenderTiersIn) -> SenderView:
@@ -60,8 +59,7 @@ class SenderService:
                 field="messaging_limit",
             )
         async with self._uow() as uow:
-            failures = FailureRepository(uow.connection)
-            sender = await failures.sender(sender_id, principal.tenant_id)
+            sender = await uow.senders.get(sender_id, principal.tenant_id)
             if sender is None:
                 raise NotFound(f"Sender {sender_id} not found", field="id")
             await uow.senders.set_tiers(
@@ -71,18 +69,20 @@ class SenderService:
                 else body.throughput_mps,
                 messaging_limit=sender.messaging_limit if limit is msgspec.UNSET else limit,
             )
-            updated = await failures.sender(sender_id)
+            updated = await uow.senders.get(sender_id)
             await uow.commit()
         assert updated is not None
         return sender_view(updated)
 
     async def resume(self, principal: Principal, sender_id: str) -> Resumed:
         async with self._uow() as uow:
-            failures = FailureRepository(uow.connection)
-            if await failures.sender(sender_id, principal.tenant_id) is None:
+            if await uow.senders.get(sender_id, principal.tenant_id) is None:
                 raise NotFound(f"Sender {sender_id} not found", field="id")
-            woken = await failures.resume_sender(sender_id)
-            sender = await failures.sender(sender_id)
+            # Only a resume wakes what the pause deferred: retries keep their backoff.
+            woken = (
+                await uow.notifications.wake_deferred(sender_id) if await uow.senders.resume(sender_id) else 0
+            )
+            sender = await uow.senders.get(sender_id)
             await uow.commit()
         assert sender is not None
         return Resumed(sender_view(sender), woken)
