@@ -27,6 +27,7 @@ import pytest
 from tests.support.processes import ServiceProcess, run_cli, wait_http
 from tests.support.servers import create_database, drop_database, server_dir
 from tests.support.world import order_request, template
+from wanotify.api.examples import ORDER_CONFIRMATION
 from wanotify.cli.embedded import free_port, port_open
 from wanotify.common.crypto import generate_key
 
@@ -247,7 +248,7 @@ def test_embedded_mode_make_run_path(embedded_env: dict[str, str], tmp_path: Pat
         assert created["status"] == "queued", result.stdout
         api = f"http://127.0.0.1:{embedded_env['API_PORT']}"
         doc = wait_for_status(api, key, created["id"], FINAL, timeout=30)
-        assert doc["metadata"] == {"order_id": "ORD-12345"}
+        assert doc["metadata"] == ORDER_CONFIRMATION["metadata"]
     finally:
         code = interrupt(process)
     assert code == 0, out.read_text()

@@ -60,7 +60,9 @@ async def start_sandbox(
             "webhook_retry_base_seconds": 0.02,
             "seed_file": str(seed_file),
         }
-        settings = msgspec.convert({**defaults, **overrides}, SandboxSettings)
+        settings = msgspec.convert(
+            {**defaults, **overrides}, SandboxSettings, dec_hook=lambda kind, value: kind(value)
+        )
         server = await start_server(create_app(settings))
         running.append(server)
         return server

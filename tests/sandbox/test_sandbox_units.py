@@ -398,6 +398,12 @@ def test_load_seed(tmp_path: Path) -> None:
         load_seed(str(path))
 
 
+def test_the_app_secret_never_shows_in_the_settings_repr() -> None:
+    settings = load_sandbox_settings({"META_APP_SECRET": "app-secret-value"})
+    assert "app-secret-value" not in repr(settings)
+    assert settings.app_secret == "app-secret-value"  # and it still signs as the plain string
+
+
 def test_settings_defaults() -> None:
     settings = load_sandbox_settings({"META_APP_SECRET": "s"})
     assert settings == SandboxSettings(app_secret="s")

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import update
 
+from wanotify.api.examples import ORDER_CONFIRMATION
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox, generate_key
 from wanotify.common.db.engine import create_engine
@@ -158,22 +159,8 @@ def _read_key(path: Path) -> str:
 
 
 def curl_lines(api_url: str, key: str) -> tuple[str, str]:
-    body = json.dumps(
-        {
-            "event_type": "order.placed",
-            "recipient": {"phone_number": DEMO_RECIPIENT},
-            "template": {
-                "name": "order_confirmation",
-                "language": "en_US",
-                "parameters": [
-                    {"type": "text", "value": "Ana"},
-                    {"type": "text", "value": "ORD-12345"},
-                    {"type": "currency", "value": "99.99", "code": "USD"},
-                ],
-            },
-            "metadata": {"order_id": "ORD-12345"},
-        }
-    )
+    # The document's own example: what the curl line sends is what the API reference shows.
+    body = json.dumps({**ORDER_CONFIRMATION, "recipient": {"phone_number": DEMO_RECIPIENT}})
     send = (
         f"curl -s -X POST {api_url}/v1/notifications -H 'Authorization: Bearer {key}' "
         f"-H 'Content-Type: application/json' -d '{body}'"

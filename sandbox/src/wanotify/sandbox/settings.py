@@ -7,6 +7,8 @@ from typing import Literal
 
 import msgspec
 
+from wanotify.common.config import Secret
+
 WindowErrorMode = Literal["async", "sync"]
 StatusOrder = Literal["normal", "reversed", "shuffled"]
 STATUS_ORDERS: tuple[StatusOrder, ...] = ("normal", "reversed", "shuffled")
@@ -15,7 +17,9 @@ DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8081/webhooks/whatsapp"
 
 
 class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
-    app_secret: str
+    """Each default is written here once; :func:`load_sandbox_settings` reads it from ``_DEFAULT``."""
+
+    app_secret: Secret
     host: str = "127.0.0.1"
     port: int = 8090
     webhook_url: str = DEFAULT_WEBHOOK_URL
@@ -45,6 +49,9 @@ class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     # Uploaded media kept in memory (oldest evicted beyond this); strict: sends by unknown media id -> 131053.
     media_max_bytes: int = 256 * 1024 * 1024
     strict_media_ids: bool = True
+
+
+_D = SandboxSettings(app_secret=Secret(""))
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -98,7 +105,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
 
 
 def _status_order(env: Mapping[str, str]) -> StatusOrder:
-    raw = env.get("SANDBOX_STATUS_ORDER", "").strip().lower() or "normal"
+    raw = env.get("SANDBOX_STATUS_ORDER", "").strip().lower() or _D.status_order
     for order in STATUS_ORDERS:
         if raw == order:
             return order
@@ -106,7 +113,7 @@ def _status_order(env: Mapping[str, str]) -> StatusOrder:
 
 
 def _window_mode(env: Mapping[str, str]) -> WindowErrorMode:
-    raw = env.get("SANDBOX_WINDOW_ERROR_MODE", "").strip().lower() or "async"
+    raw = env.get("SANDBOX_WINDOW_ERROR_MODE", "").strip().lower() or _D.window_error_mode
     if raw == "async":
         return "async"
     if raw == "sync":
@@ -121,29 +128,35 @@ def load_sandbox_settings(env: Mapping[str, str]) -> SandboxSettings:
     if webhook_url and not app_secret:
         raise ValueError("META_APP_SECRET is required to sign webhooks (or set SANDBOX_WEBHOOK_URL='')")
     return SandboxSettings(
-        host=env.get("SANDBOX_HOST", "").strip() or "127.0.0.1",
-        port=_int(env, "SANDBOX_PORT", 8090, minimum=0),
-        app_secret=app_secret,
+        host=env.get("SANDBOX_HOST", "").strip() or _D.host,
+        port=_int(env, "SANDBOX_PORT", _D.port, minimum=0),
+        app_secret=Secret(app_secret),
         webhook_url=webhook_url,
-        sent_delay_seconds=_float(env, "SANDBOX_SENT_DELAY_SECONDS", 0.2),
-        delivered_delay_seconds=_float(env, "SANDBOX_DELIVERED_DELAY_SECONDS", 0.4),
-        read_delay_seconds=_float(env, "SANDBOX_READ_DELAY_SECONDS", 0.6),
-        webhook_max_attempts=_int(env, "SANDBOX_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1),
-        webhook_retry_base_seconds=_float(env, "SANDBOX_WEBHOOK_RETRY_BASE_SECONDS", 0.5),
-        webhook_timeout_seconds=_float(env, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", 5.0),
+        sent_delay_seconds=_float(env, "SANDBOX_SENT_DELAY_SECONDS", _D.sent_delay_seconds),
+        delivered_delay_seconds=_float(env, "SANDBOX_DELIVERED_DELAY_SECONDS", _D.delivered_delay_seconds),
+        read_delay_seconds=_float(env, "SANDBOX_READ_DELAY_SECONDS", _D.read_delay_seconds),
+        webhook_max_attempts=_int(env, "SANDBOX_WEBHOOK_MAX_ATTEMPTS", _D.webhook_max_attempts, minimum=1),
+        webhook_retry_base_seconds=_float(
+            env, "SANDBOX_WEBHOOK_RETRY_BASE_SECONDS", _D.webhook_retry_base_seconds
+        ),
+        webhook_timeout_seconds=_float(env, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", _D.webhook_timeout_seconds),
         window_error_mode=_window_mode(env),
         seed_file=env.get("SANDBOX_SEED_FILE", "").strip(),
-        default_throughput_mps=_positive(env, "SANDBOX_DEFAULT_THROUGHPUT_MPS", 80.0),
-        throughput_burst_seconds=_positive(env, "SANDBOX_THROUGHPUT_BURST_SECONDS", 1.0),
-        pair_burst=_int(env, "SANDBOX_PAIR_BURST", 45, minimum=1),
-        pair_interval_seconds=_positive(env, "SANDBOX_PAIR_INTERVAL_SECONDS", 6.0),
-        messaging_limit_error_code=_int(env, "SANDBOX_MESSAGING_LIMIT_ERROR_CODE", 131048, minimum=0),
-        status_duplicates=_bool(env, "SANDBOX_STATUS_DUPLICATES"),
+        default_throughput_mps=_positive(env, "SANDBOX_DEFAULT_THROUGHPUT_MPS", _D.default_throughput_mps),
+        throughput_burst_seconds=_positive(
+            env, "SANDBOX_THROUGHPUT_BURST_SECONDS", _D.throughput_burst_seconds
+        ),
+        pair_burst=_int(env, "SANDBOX_PAIR_BURST", _D.pair_burst, minimum=1),
+        pair_interval_seconds=_positive(env, "SANDBOX_PAIR_INTERVAL_SECONDS", _D.pair_interval_seconds),
+        messaging_limit_error_code=_int(
+            env, "SANDBOX_MESSAGING_LIMIT_ERROR_CODE", _D.messaging_limit_error_code, minimum=0
+        ),
+        status_duplicates=_bool(env, "SANDBOX_STATUS_DUPLICATES", _D.status_duplicates),
         status_order=_status_order(env),
-        skip_delivered=_bool(env, "SANDBOX_SKIP_DELIVERED"),
-        status_delay_seconds=_float(env, "SANDBOX_STATUS_DELAY_SECONDS", 0.0),
-        drop_statuses=_bool(env, "SANDBOX_DROP_STATUSES"),
+        skip_delivered=_bool(env, "SANDBOX_SKIP_DELIVERED", _D.skip_delivered),
+        status_delay_seconds=_float(env, "SANDBOX_STATUS_DELAY_SECONDS", _D.status_delay_seconds),
+        drop_statuses=_bool(env, "SANDBOX_DROP_STATUSES", _D.drop_statuses),
         template_review_seconds=_optional_float(env, "SANDBOX_TEMPLATE_REVIEW_SECONDS"),
-        media_max_bytes=_int(env, "SANDBOX_MEDIA_MAX_BYTES", 256 * 1024 * 1024, minimum=1),
-        strict_media_ids=_bool(env, "SANDBOX_STRICT_MEDIA_IDS", default=True),
+        media_max_bytes=_int(env, "SANDBOX_MEDIA_MAX_BYTES", _D.media_max_bytes, minimum=1),
+        strict_media_ids=_bool(env, "SANDBOX_STRICT_MEDIA_IDS", _D.strict_media_ids),
     )
