@@ -111,33 +111,22 @@ _TRACE_PARAMETER = {
     "description": "Your trace id (1 to 128 of `A-Za-z0-9._:-`; anything else is replaced by ours)",
     "schema": {"type": "string"},
 }
+
+
+def _link(operation_id: str, parameter: str, pointer: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "parameters": {parameter: f"$response.body#{pointer}"}}
+
+
 # Stateful testing and generated clients follow these from a response to the next call.
 LINKS: dict[tuple[str, str], dict[str, Any]] = {
     ("createNotification", "201"): {
-        "GetNotification": {
-            "operationId": "getNotification",
-            "parameters": {"notification_id": "$response.body#/id"},
-        },
-        "CancelNotification": {
-            "operationId": "cancelNotification",
-            "parameters": {"notification_id": "$response.body#/id"},
-        },
+        "GetNotification": _link("getNotification", "notification_id", "/id"),
+        "CancelNotification": _link("cancelNotification", "notification_id", "/id"),
     },
-    ("addOptOut", "201"): {
-        "RemoveOptOut": {
-            "operationId": "removeOptOut",
-            "parameters": {"phone_number": "$response.body#/phone_number"},
-        }
-    },
+    ("addOptOut", "201"): {"RemoveOptOut": _link("removeOptOut", "phone_number", "/phone_number")},
     ("listSenders", "200"): {
-        "ResumeSender": {
-            "operationId": "resumeSender",
-            "parameters": {"sender_id": "$response.body#/senders/0/id"},
-        },
-        "UpdateSenderTiers": {
-            "operationId": "updateSenderTiers",
-            "parameters": {"sender_id": "$response.body#/senders/0/id"},
-        },
+        "ResumeSender": _link("resumeSender", "sender_id", "/senders/0/id"),
+        "UpdateSenderTiers": _link("updateSenderTiers", "sender_id", "/senders/0/id"),
     },
 }
 
