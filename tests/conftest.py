@@ -164,6 +164,12 @@ def service_env(
         RATE_LIMIT_TENANT_PER_MINUTE="1000000",
         RATE_LIMIT_TENANT_PER_HOUR="1000000",
         RATE_LIMIT_TENANT_PER_DAY="1000000",
+        # Client webhook sinks run on this machine; the schedule runs in seconds, not a day.
+        WEBHOOK_ALLOW_HTTP="true",
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS="true",
+        WEBHOOK_RETRY_SCHEDULE_SECONDS="0,0.2,0.4,0.8",
+        WEBHOOK_POLL_SECONDS="0.05",
+        WEBHOOK_TIMEOUT_SECONDS="3",
     )
 
 

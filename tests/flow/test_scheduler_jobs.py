@@ -215,7 +215,9 @@ async def test_the_scheduler_table_has_every_job_of_the_old_pass_at_its_old_cade
         "expire_due": (0.25, True),
         "fold_dead_letter_queue": (0.25, True),
         "recover_stale_claims": (slow, True),
+        "purge_webhook_log": (slow, True),
         "count_paused_senders": (slow, False),  # read-only gauges: every replica exports them
+        "count_webhook_backlog": (0.25, False),
         "record_lane_depths": (slow, False),
         "template_sync": (42.0, True),
     }
@@ -228,6 +230,8 @@ async def test_the_scheduler_table_has_every_job_of_the_old_pass_at_its_old_cade
     by_name = {job.name: job for job in table}
     try:
         assert isinstance(await by_name["count_paused_senders"].run(), int)
+        assert isinstance(await by_name["count_webhook_backlog"].run(), int)
+        assert isinstance(await by_name["purge_webhook_log"].run(), int)
         depths = await by_name["record_lane_depths"].run()
     finally:
         await queue.close()
@@ -246,4 +250,4 @@ async def test_a_disabled_template_sync_is_left_out_of_the_table(
         table = scheduler_job_table(off.scheduler, _scheduler_jobs(engine, queue), sync)
     await queue.close()
     assert "template_sync" not in {job.name for job in table}
-    assert len(table) == 7
+    assert len(table) == 9  # the built-in jobs, and no template sync

@@ -217,6 +217,7 @@ OTHER_VALUES: dict[str, tuple[str, object]] = {
     "LOG_LEVEL": ("debug", "DEBUG"),
     "META_GRAPH_BASE_URL": ("http://sandbox:8090/", "http://sandbox:8090"),
     "WORKER_PRIORITY_WEIGHTS": ("high=2,normal=2,low=1", {"high": 2, "normal": 2, "low": 1}),
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS": ("0,1,2.5", (0.0, 1.0, 2.5)),
 }
 
 

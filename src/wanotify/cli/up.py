@@ -116,6 +116,9 @@ def up(env: Mapping[str, str]) -> int:
             WA_ENCRYPTION_KEY=env.get("WA_ENCRYPTION_KEY") or local.encryption_key,
             SANDBOX_WEBHOOK_URL=f"http://{settings.receiver.host}:{settings.receiver.port}/webhooks/whatsapp",
             SANDBOX_SEED_FILE=str(write_sandbox_seed(data_dir, local)),
+            # Local development: a webhook sink on this machine, over plain http, must be reachable.
+            WEBHOOK_ALLOW_HTTP=env.get("WEBHOOK_ALLOW_HTTP") or "true",
+            WEBHOOK_ALLOW_PRIVATE_NETWORKS=env.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS") or "true",
             PYTHONUNBUFFERED="1",
         )
         child_settings = load_settings(child_env)

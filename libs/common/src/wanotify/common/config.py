@@ -141,6 +141,24 @@ class SchedulerSettings(msgspec.Struct, frozen=True):
     pod_name: str = ""
 
 
+class WebhookSettings(msgspec.Struct, frozen=True):
+    """Client webhooks: who may be called, how long we wait, and how we retry."""
+
+    allow_http: bool = False
+    allow_private_networks: bool = False
+    timeout_seconds: float = 10.0
+    # The delay before each attempt: now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about a day).
+    retry_schedule_seconds: tuple[float, ...] = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+    ordering_wait_seconds: float = 300.0
+    max_endpoints_per_tenant: int = 20
+    secret_overlap_seconds: float = 86400.0
+    disable_after_seconds: float = 432000.0
+    concurrency: int = 20
+    endpoint_concurrency: int = 4
+    poll_seconds: float = 0.5
+    log_retention_days: int = 30
+
+
 class TelemetrySettings(msgspec.Struct, frozen=True):
     otlp_endpoint: str = ""
     sample_ratio: float = 1.0
@@ -163,6 +181,7 @@ class Settings(msgspec.Struct, frozen=True):
     ingress_limits: IngressLimitSettings = IngressLimitSettings()
     pacing: PacingSettings = PacingSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    webhooks: WebhookSettings = WebhookSettings()
     encryption_key: Secret = Secret("")
     data_dir: str = ".wa-notify"
     version: str = "0.1.0"
@@ -181,6 +200,8 @@ def render(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, tuple):
+        return ",".join(render(item) for item in value)
     if isinstance(value, dict):
         return ",".join(f"{key}={item}" for key, item in value.items())
     return str(value)
@@ -421,6 +442,56 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "OTEL_TRACES_SAMPLER_ARG", "telemetry.sample_ratio", "Fraction of new traces sampled (parent-based)."
     ),
+    EnvVar(
+        "WEBHOOK_ALLOW_HTTP",
+        "webhooks.allow_http",
+        "Accept `http://` client webhook URLs (else `https` only).",
+    ),
+    EnvVar(
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+        "webhooks.allow_private_networks",
+        "Let client webhooks reach private, loopback and link-local addresses (`wa-notify up` turns it on).",
+    ),
+    EnvVar("WEBHOOK_TIMEOUT_SECONDS", "webhooks.timeout_seconds", "Timeout of one client webhook delivery."),
+    EnvVar(
+        "WEBHOOK_RETRY_SCHEDULE_SECONDS",
+        "webhooks.retry_schedule_seconds",
+        "Delay before each delivery attempt (±20 % jitter); a delivery fails after the last.",
+    ),
+    EnvVar(
+        "WEBHOOK_ORDERING_WAIT_SECONDS",
+        "webhooks.ordering_wait_seconds",
+        "How long a notification's later event waits for an earlier one still being retried.",
+    ),
+    EnvVar(
+        "WEBHOOK_MAX_ENDPOINTS_PER_TENANT",
+        "webhooks.max_endpoints_per_tenant",
+        "Webhook endpoints a tenant may have.",
+    ),
+    EnvVar(
+        "WEBHOOK_SECRET_OVERLAP_SECONDS",
+        "webhooks.secret_overlap_seconds",
+        "After a secret rotation, how long deliveries carry signatures under the old secret too.",
+    ),
+    EnvVar(
+        "WEBHOOK_DISABLE_AFTER_SECONDS",
+        "webhooks.disable_after_seconds",
+        "An endpoint whose every delivery failed for this long is disabled.",
+    ),
+    EnvVar("WEBHOOK_CONCURRENCY", "webhooks.concurrency", "Client webhook deliveries in flight per worker."),
+    EnvVar(
+        "WEBHOOK_ENDPOINT_CONCURRENCY",
+        "webhooks.endpoint_concurrency",
+        "Deliveries in flight to one endpoint per worker: a slow endpoint holds no more than this.",
+    ),
+    EnvVar(
+        "WEBHOOK_POLL_SECONDS", "webhooks.poll_seconds", "How often an idle worker looks for due deliveries."
+    ),
+    EnvVar(
+        "WEBHOOK_LOG_RETENTION_DAYS",
+        "webhooks.log_retention_days",
+        "Days a client event, its deliveries and their attempt log are kept (the scheduler purges older ones).",
+    ),
 )
 
 # Each variable's default as text, rendered from DEFAULT_SETTINGS: an absent (or empty) variable is
@@ -462,6 +533,12 @@ class _Env:
         value = self.number(name)
         if value < 0:
             raise ConfigError(f"{name} must be 0 or more, got {value}")
+        return value
+
+    def positive_number(self, name: str) -> float:
+        value = self.number(name)
+        if value <= 0:
+            raise ConfigError(f"{name} must be more than 0, got {value}")
         return value
 
     def flag(self, name: str) -> bool:
@@ -558,9 +635,34 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             sample_ratio=e.number("OTEL_TRACES_SAMPLER_ARG"),
             log_level=e.text("LOG_LEVEL").upper(),
         ),
+        webhooks=WebhookSettings(
+            allow_http=e.flag("WEBHOOK_ALLOW_HTTP"),
+            allow_private_networks=e.flag("WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+            timeout_seconds=e.positive_number("WEBHOOK_TIMEOUT_SECONDS"),
+            retry_schedule_seconds=_schedule(e.text("WEBHOOK_RETRY_SCHEDULE_SECONDS")),
+            ordering_wait_seconds=e.non_negative_number("WEBHOOK_ORDERING_WAIT_SECONDS"),
+            max_endpoints_per_tenant=e.non_negative("WEBHOOK_MAX_ENDPOINTS_PER_TENANT"),
+            secret_overlap_seconds=e.non_negative_number("WEBHOOK_SECRET_OVERLAP_SECONDS"),
+            disable_after_seconds=e.positive_number("WEBHOOK_DISABLE_AFTER_SECONDS"),
+            concurrency=max(1, e.integer("WEBHOOK_CONCURRENCY")),
+            endpoint_concurrency=max(1, e.integer("WEBHOOK_ENDPOINT_CONCURRENCY")),
+            poll_seconds=e.positive_number("WEBHOOK_POLL_SECONDS"),
+            log_retention_days=max(1, e.integer("WEBHOOK_LOG_RETENTION_DAYS")),
+        ),
         encryption_key=Secret(e.text("WA_ENCRYPTION_KEY")),
         data_dir=e.text("WA_DATA_DIR"),
     )
+
+
+def _schedule(raw: str) -> tuple[float, ...]:
+    """``0,5,300`` → the delay before each attempt; at least one, none negative."""
+    try:
+        delays = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        delays = ()
+    if not delays or any(d < 0 for d in delays):
+        raise ConfigError(f"WEBHOOK_RETRY_SCHEDULE_SECONDS must be seconds like 0,5,300, got {raw!r}")
+    return delays
 
 
 def _weights(raw: str) -> dict[str, int]:

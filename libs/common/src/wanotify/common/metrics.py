@@ -128,6 +128,24 @@ class Metrics:
             buckets=SCHEDULER_JOB_BUCKETS,
             registry=r,
         )
+        self.webhook_deliveries = Counter(
+            "wanotify_webhook_deliveries_total",
+            "Client webhook delivery attempts, by event type and outcome (succeeded, retry, failed)",
+            ["event_type", "outcome"],
+            registry=r,
+        )
+        self.webhook_delivery_duration = Histogram(
+            "wanotify_webhook_delivery_duration_seconds",
+            "Client webhook delivery attempt duration",
+            buckets=META_BUCKETS,
+            registry=r,
+        )
+        self.webhook_backlog = Gauge(
+            "wanotify_webhook_backlog", "Client webhook deliveries waiting or in flight", registry=r
+        )
+        self.webhook_endpoints_disabled = Gauge(
+            "wanotify_webhook_endpoints_disabled", "Client webhook endpoints disabled", registry=r
+        )
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -21,6 +21,7 @@ from wanotify.api.opt_outs.controller import OptOutController
 from wanotify.api.senders.controller import SenderController
 from wanotify.api.services import ServiceSlot, open_services
 from wanotify.api.templates.controller import TemplateController
+from wanotify.api.webhooks.controller import WebhookController
 from wanotify.common.config import Settings
 from wanotify.common.edge.wiring import edge_middleware, wrap_edge
 from wanotify.common.metrics import Metrics
@@ -60,6 +61,7 @@ def create_app(settings: Settings) -> Litestar:
             NotificationController,
             TemplateController,
             OptOutController,
+            WebhookController,
             SenderController,
             DeadLetterController,
             health,

@@ -17,4 +17,5 @@ def dependencies(slot: ServiceSlot) -> dict[str, Provide]:
         "senders": Provide(lambda: slot.get().senders, sync_to_thread=False),
         "dead_letters": Provide(lambda: slot.get().dead_letters, sync_to_thread=False),
         "opt_outs": Provide(lambda: slot.get().opt_outs, sync_to_thread=False),
+        "webhooks": Provide(lambda: slot.get().webhooks, sync_to_thread=False),
     }

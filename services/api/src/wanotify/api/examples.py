@@ -8,6 +8,7 @@ from wanotify.api.dead_letters.schemas import ReplayIn
 from wanotify.api.notifications.schemas import BulkRequest, NotificationIn
 from wanotify.api.opt_outs.schemas import OptOutIn
 from wanotify.api.senders.schemas import SenderTiersIn
+from wanotify.api.webhooks.schemas import RecoverIn, WebhookIn, WebhookPatch
 
 ORDER_CONFIRMATION: dict[str, Any] = {
     "event_type": "order.confirmed",
@@ -31,6 +32,22 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     "addOptOut": {"phone_number": "+14155550123", "reason": "Replied STOP"},
     "updateSenderTiers": {"throughput_mps": 80, "messaging_limit": 10000},
     "replayDeadLetters": {"filter": {"error_code": "131047", "since": "2026-12-01T00:00:00Z"}},
+    "createWebhook": {
+        "url": "https://hooks.example.com/wa-notify",
+        "events": ["notification.*", "message.received"],
+        "description": "Order service",
+    },
+    "updateWebhook": {"events": ["delivered", "read", "failed"], "enabled": True},
+    "recoverWebhookDeliveries": {"since": "2026-12-01T00:00:00Z", "until": "2026-12-02T00:00:00Z"},
 }
 
-REQUEST_MODELS: tuple[type[Any], ...] = (NotificationIn, BulkRequest, OptOutIn, SenderTiersIn, ReplayIn)
+REQUEST_MODELS: tuple[type[Any], ...] = (
+    NotificationIn,
+    BulkRequest,
+    OptOutIn,
+    SenderTiersIn,
+    ReplayIn,
+    WebhookIn,
+    WebhookPatch,
+    RecoverIn,
+)

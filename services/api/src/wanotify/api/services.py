@@ -17,6 +17,7 @@ from wanotify.api.notifications.service import NotificationService
 from wanotify.api.opt_outs.service import OptOutService
 from wanotify.api.senders.service import SenderService
 from wanotify.api.templates.service import TemplateService
+from wanotify.api.webhooks.service import WebhookService
 from wanotify.common.config import Settings
 from wanotify.common.crypto import SecretBox
 from wanotify.common.db.engine import create_engine
@@ -30,6 +31,7 @@ from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
 from wanotify.common.ratelimit import IngressLimiter
 from wanotify.common.template_sync import TemplateSyncer
+from wanotify.common.webhooks.urls import system_resolver
 
 HealthCheck = Callable[[], Awaitable[tuple[int, dict[str, Any]]]]
 
@@ -41,6 +43,7 @@ class Services:
     senders: SenderService
     dead_letters: DeadLetterService
     opt_outs: OptOutService
+    webhooks: WebhookService
     ingress: IngressGate
     health: HealthCheck
 
@@ -82,11 +85,8 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
     rules = IngestRules(settings.api_key_cache_seconds)
     policies = TenantPolicies(uow, settings.api_key_cache_seconds)
     publisher = Publisher(queue, engine)
-    syncer = (
-        TemplateSyncer(uow, MetaClient(settings.meta, http), SecretBox(settings.encryption_key))
-        if settings.encryption_key
-        else None
-    )
+    box = SecretBox(settings.encryption_key) if settings.encryption_key else None
+    syncer = TemplateSyncer(uow, MetaClient(settings.meta, http), box) if box else None
 
     async def health() -> tuple[int, dict[str, Any]]:
         return await run_checks(
@@ -116,6 +116,7 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
                 uow, publisher, metrics, max_attempts=settings.worker.max_attempts
             ),
             opt_outs=OptOutService(uow),
+            webhooks=WebhookService(uow, box, settings.webhooks, system_resolver),
             ingress=IngressGate(
                 Authenticator(uow, cache_seconds=settings.api_key_cache_seconds),
                 IngressLimiter(redis, settings.ingress_limits),

@@ -30,6 +30,7 @@ class SchedulerJobs:
         stale_claim_seconds: float,
         dead_letter_queue: Queue | None = None,
         lanes: LanedQueue | None = None,
+        webhook_retention_days: int = 30,
     ) -> None:
         self._uow = with_outbox(uow, publisher)
         self._metrics = metrics
@@ -38,6 +39,7 @@ class SchedulerJobs:
         self._stale = stale_claim_seconds
         self._dlq = dead_letter_queue
         self._lanes = lanes
+        self._retention_days = webhook_retention_days
 
     async def release_due(self) -> int:
         """Scheduled notifications whose time has come → queued and published."""
@@ -84,6 +86,23 @@ class SchedulerJobs:
             self._metrics.transitions.labels("expired").inc(len(ids))
             log.info("expired notifications", extra={"count": len(ids)})
         return len(ids)
+
+    async def count_webhook_backlog(self) -> int:
+        """``wanotify_webhook_backlog`` (deliveries waiting or in flight) and the disabled endpoints."""
+        async with self._uow() as uow:
+            backlog = await uow.webhooks.backlog()
+            disabled = await uow.webhooks.disabled_count()
+        self._metrics.webhook_backlog.set(backlog)
+        self._metrics.webhook_endpoints_disabled.set(disabled)
+        return backlog
+
+    async def purge_webhook_log(self) -> int:
+        async with self._uow() as uow:
+            purged = await uow.webhooks.purge(older_than_days=self._retention_days, limit=self._batch)
+            await uow.commit()
+        if purged:
+            log.info("purged client events past their retention", extra={"count": purged})
+        return purged
 
     async def count_paused_senders(self) -> int:
         async with self._uow() as uow:

@@ -40,7 +40,9 @@ def scheduler_job_table(settings: SchedulerSettings, jobs: SchedulerJobs, *extra
         Job("expire_due", every, needs_leader=True, run=jobs.expire_due),
         Job("fold_dead_letter_queue", every, needs_leader=True, run=jobs.fold_dead_letter_queue),
         Job("recover_stale_claims", slow, needs_leader=True, run=jobs.recover_stale_claims),
+        Job("purge_webhook_log", slow, needs_leader=True, run=jobs.purge_webhook_log),
         Job("count_paused_senders", slow, needs_leader=False, run=jobs.count_paused_senders),
+        Job("count_webhook_backlog", every, needs_leader=False, run=jobs.count_webhook_backlog),
         Job("record_lane_depths", slow, needs_leader=False, run=jobs.record_lane_depths),
     ]
     return table + [job for job in extra if job is not None]
@@ -72,6 +74,7 @@ async def serve_scheduler(settings: Settings, stop: asyncio.Event) -> None:
         ),
         dead_letter_queue=dlq,
         lanes=queue,
+        webhook_retention_days=settings.webhooks.log_retention_days,
     )
 
     async def health() -> tuple[int, dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 from redis.asyncio import Redis
 
 from wanotify.common.breaker import CircuitBreaker
@@ -19,8 +20,10 @@ from wanotify.common.metrics import Metrics
 from wanotify.common.pacing import Pacer
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
+from wanotify.common.webhooks.urls import system_resolver
 from wanotify.worker.dispatcher import Dispatcher
 from wanotify.worker.loop import Worker
+from wanotify.worker.webhook_delivery import WebhookDeliverer
 
 
 def claim_seconds(settings: Settings) -> float:
@@ -37,10 +40,11 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     queue = create_queue(settings.queue, engine, settings.worker.priority_weights)
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     http = create_http_client(settings.meta, max_connections=settings.worker.concurrency)
+    box = SecretBox(require(settings.encryption_key, "WA_ENCRYPTION_KEY"))
     dispatcher = Dispatcher(
         lambda: UnitOfWork(engine),
         MetaClient(settings.meta, http),
-        SecretBox(require(settings.encryption_key, "WA_ENCRYPTION_KEY")),
+        box,
         Publisher(queue, engine),
         metrics,
         claim_seconds=claim_seconds(settings),
@@ -71,10 +75,24 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
             {"redis": redis_check(redis)},
         )
 
+    # Client webhooks: their own client (no redirects, no proxy from the environment) and loop.
+    hooks_http = httpx.AsyncClient(
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=settings.webhooks.concurrency),
+    )
+    deliverer = WebhookDeliverer(
+        lambda: UnitOfWork(engine), hooks_http, box, settings.webhooks, metrics, system_resolver
+    )
+
+    async def both() -> None:
+        await asyncio.gather(worker.run(stop), deliverer.run(stop))
+
     try:
-        await run_with_ops(worker.run(stop), settings.worker.http, metrics, health, stop)
+        await run_with_ops(both(), settings.worker.http, metrics, health, stop)
     finally:
         await queue.close()
+        await hooks_http.aclose()
         await http.aclose()
         await redis.aclose()
         await engine.dispose()

@@ -15,10 +15,12 @@ from sqlalchemy import and_, case, func, insert, or_, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from wanotify.common.db.client_events import ClientEvents
 from wanotify.common.db.dead_letter_filter import DeadLetterFilter
 from wanotify.common.db.delivery_log import Change, DeliveryLog
 from wanotify.common.db.rows import convert
 from wanotify.common.db.schema import delivery_log, notifications
+from wanotify.common.domain.client_events import notification_event
 from wanotify.common.domain.notification import NewNotification, Notification
 from wanotify.common.domain.priority import PRIORITY_ORDER, Priority
 from wanotify.common.domain.status import CANCELABLE, CLAIMABLE, Status, check_transition
@@ -58,14 +60,16 @@ class NotificationRepository:
 
     Status changes go through :meth:`transition` (one row) or :meth:`_move` (a set chosen by a
     subquery): the state machine is checked, the row is updated only if it is still in a status it
-    may leave, the log gets one row per moved notification, and ``publish`` stages the moved rows
-    on the unit of work's outbox, all in the caller's transaction.
+    may leave, the log gets one row per moved notification, the client events the move makes are
+    recorded (and fanned out to the tenant's endpoints), and ``publish`` stages the moved rows on
+    the unit of work's outbox, all in the caller's transaction.
     """
 
     def __init__(self, conn: AsyncConnection, stage: Stage | None = None) -> None:
         self._conn = conn
         self._stage = stage
         self._log = DeliveryLog(conn)
+        self._events = ClientEvents(conn)
 
     # --- the one way a status changes ------------------------------------------------------
     async def transition(
@@ -110,6 +114,7 @@ class NotificationRepository:
         stored_trace: bool = False,
     ) -> list[Notification]:
         check_transition(tuple(sources), to)
+        event = notification_event(tuple(sources), to)
         stmt = (
             update(_n)
             .where(*where, _n.c.status.in_([s.value for s in sources]))
@@ -117,12 +122,15 @@ class NotificationRepository:
                 status=to.value,
                 updated_at=func.now(),
                 **({"attempt": _n.c.attempt + attempt_delta} if attempt_delta else {}),
+                **({"event_sequence": _n.c.event_sequence + 1} if event else {}),
                 **(values or {}),
             )
             .returning(*_n.c)
         )
         moved = [to_notification(r) for r in (await self._conn.execute(stmt)).all()]
         await self._log.add([change.row(n.id, to, n.attempt) for n in moved])
+        if event:
+            await self._events.notification_changed(event, moved)
         if publish and moved:
             if self._stage is None:
                 raise RuntimeError("publishing a transition needs a unit of work's outbox")
@@ -138,6 +146,7 @@ class NotificationRepository:
                 **{f: getattr(item, f) for f in item.__struct_fields__ if f != "message"},
                 "status": item.status.value,
                 "message": msgspec.to_builtins(item.message),
+                "event_sequence": 1 if notification_event(None, item.status) else 0,
             }
             for item in items
         ]
@@ -145,6 +154,9 @@ class NotificationRepository:
         created = [to_notification(r) for r in result.all()]
         accepted = Change(event="accepted", source="api")
         await self._log.add([accepted.row(n.id, n.status, n.attempt) for n in created])
+        queued = [n for n in created if notification_event(None, n.status)]
+        if queued:
+            await self._events.notification_changed("notification.queued", queued)
         return created
 
     async def cancel(self, notification_id: str, tenant_id: str) -> Notification | None:
@@ -296,28 +308,38 @@ class NotificationRepository:
         )
 
     async def record_sent(self, n: Notification, wamid: str, detail: dict[str, Any]) -> bool:
-        """Store Meta's acceptance. A status webhook may have moved the row on already: never go
-        back. Logged even then: the log is the evidence of what Meta accepted."""
-        check_transition((Status.PROCESSING,), Status.SENT)
+        """Store Meta's acceptance: ``processing → sent``. A status webhook may have moved the row on
+        already (Meta's own ``sent``, or later): then only the wamid and ``sent_at`` are filled in,
+        never going back. Logged either way: the log is the evidence of what Meta accepted."""
+        change = Change(event="sent", source="worker", wamid=wamid, detail=detail)
+        cleared = {
+            "claim_expires_at": None,
+            "error_code": None,
+            "error_message": None,
+            "error_retryable": None,
+        }
+        moved = await self.transition(
+            n,
+            Status.SENT,
+            change,
+            sources=(Status.PROCESSING,),
+            values={"whatsapp_message_id": wamid, "sent_at": func.now(), **cleared},
+        )
+        if moved is not None:
+            return True
         stmt = (
             update(_n)
             .where(_n.c.id == n.id, _n.c.attempt == n.attempt, _n.c.status.notin_([Status.FAILED.value]))
             .values(
-                status=func.coalesce(func.nullif(_n.c.status, Status.PROCESSING.value), Status.SENT.value),
                 whatsapp_message_id=func.coalesce(_n.c.whatsapp_message_id, wamid),
                 sent_at=func.coalesce(_n.c.sent_at, func.now()),
-                claim_expires_at=None,
-                error_code=None,
-                error_message=None,
-                error_retryable=None,
                 updated_at=func.now(),
+                **cleared,
             )
             .returning(_n.c.id)
         )
         updated = (await self._conn.execute(stmt)).first() is not None
-        await self.log(
-            n.id, Status.SENT, n.attempt, Change(event="sent", source="worker", wamid=wamid, detail=detail)
-        )
+        await self.log(n.id, Status.SENT, n.attempt, change)
         return updated
 
     async def record_failed(

@@ -108,6 +108,8 @@ notifications = Table(
     _ts("enqueued_at"),
     _ts("claim_expires_at"),
     Column("whatsapp_message_id", String(128)),
+    # Rises with every change a client hears of (webhook events carry it as `sequence`).
+    Column("event_sequence", Integer, nullable=False, server_default=text("0")),
     _ts("created_at", nullable=False, default_now=True),
     _ts("updated_at", nullable=False, default_now=True),
     _ts("sent_at"),
@@ -235,4 +237,89 @@ opt_outs = Table(
     Column("source", String(16), nullable=False),
     Column("reason", Text),
     _ts("created_at", nullable=False, default_now=True),
+)
+
+
+# --- client webhooks -----------------------------------------------------------------------------
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("description", Text),
+    # Normalised subscriptions: full event types, `<prefix>.*` or `*` (aliases expanded on write).
+    Column("events", ARRAY(String(64)), nullable=False),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("secret_encrypted", LargeBinary, nullable=False),
+    # During a rotation's overlap, deliveries are signed with both secrets.
+    Column("previous_secret_encrypted", LargeBinary),
+    _ts("previous_secret_expires_at"),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("disabled_reason", Text),
+    _ts("disabled_at"),
+    # Start of the current run of failed deliveries (auto-disable counts from here).
+    _ts("failing_since"),
+    _ts("created_at", nullable=False, default_now=True),
+    _ts("updated_at", nullable=False, default_now=True),
+    Index("ix_webhook_endpoints_tenant", "tenant_id", "created_at"),
+)
+
+# One row per client event: written in the transaction of the change that caused it.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("notification_id", String(40)),
+    Column("sequence", Integer, nullable=False, server_default=text("0")),
+    Column("payload", JSONB, nullable=False),
+    _ts("created_at", nullable=False, default_now=True),
+    Index("ix_webhook_events_notification", "notification_id", "sequence"),
+)
+
+# One row per (event, endpoint): the work the worker's delivery loop takes, and its last outcome.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("event_id", String(40), ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False),
+    Column("endpoint_id", String(40), ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("tenant_id", String(40), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("notification_id", String(40)),
+    Column("sequence", Integer, nullable=False, server_default=text("0")),
+    # pending → delivering → succeeded | failed (schedule exhausted); held: its endpoint is disabled.
+    Column("status", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False, server_default=text("0")),
+    _ts("next_attempt_at", nullable=False, default_now=True),
+    _ts("claim_expires_at"),
+    Column("last_status_code", SmallInteger),
+    Column("last_error", Text),
+    _ts("last_attempt_at"),
+    _ts("delivered_at"),
+    _ts("created_at", nullable=False, default_now=True),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_order", "endpoint_id", "notification_id", "sequence"),
+    Index("ix_webhook_deliveries_log", "endpoint_id", "created_at"),
+)
+
+# The delivery log: one row per attempt, as the API shows it.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column(
+        "delivery_id", String(40), ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("attempt", Integer, nullable=False),
+    Column("status_code", SmallInteger),
+    Column("duration_ms", Integer, nullable=False),
+    Column("response_body", Text),
+    Column("error", Text),
+    _ts("next_attempt_at"),
+    _ts("attempted_at", nullable=False, default_now=True),
+    Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
 )

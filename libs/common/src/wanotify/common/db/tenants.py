@@ -26,6 +26,8 @@ DEFAULT_SCOPES = (
     "templates:read",
     "templates:manage",
     "opt_outs:manage",
+    "webhooks:read",
+    "webhooks:manage",
 )
 
 

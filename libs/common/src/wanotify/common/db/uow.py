@@ -22,6 +22,7 @@ from wanotify.common.db.opt_outs import OptOutRepository
 from wanotify.common.db.senders import SenderRepository
 from wanotify.common.db.templates import TemplateRepository
 from wanotify.common.db.tenants import TenantRepository
+from wanotify.common.db.webhooks import WebhookRepository
 from wanotify.common.db.windows import WindowRepository
 from wanotify.common.domain.notification import Notification
 
@@ -37,6 +38,7 @@ class UnitOfWork:
     templates: TemplateRepository
     windows: WindowRepository
     opt_outs: OptOutRepository
+    webhooks: WebhookRepository
 
     def __init__(self, engine: AsyncEngine, publisher: Publisher | None = None) -> None:
         self._engine = engine
@@ -59,6 +61,7 @@ class UnitOfWork:
         self.templates = TemplateRepository(self._conn)
         self.windows = WindowRepository(self._conn)
         self.opt_outs = OptOutRepository(self._conn)
+        self.webhooks = WebhookRepository(self._conn)
         return self
 
     @property

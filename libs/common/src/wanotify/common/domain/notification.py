@@ -42,6 +42,7 @@ class Notification(msgspec.Struct, frozen=True):
     canceled_at: datetime | None = None
     pricing: dict[str, Any] | None = None
     conversation: dict[str, Any] | None = None
+    event_sequence: int = 0
 
 
 class NewNotification(msgspec.Struct, frozen=True):

@@ -15,11 +15,8 @@ from wanotify.api.dto import JsonBody
 from wanotify.api.notifications.schemas import EVENT_PATTERN
 from wanotify.api.openapi import operation
 from wanotify.api.paging import DEFAULT_PAGE, PageCursor, PageLimit
-from wanotify.common.domain.errors import ValidationFailed
+from wanotify.api.query import check_times, time_parameter
 from wanotify.common.domain.notification import Principal
-from wanotify.common.edge.storable import TIME_PATTERN, check_time
-
-TIMES = "ISO 8601 with a time zone, years 2000 to 9999"
 
 
 class DeadLetterController(Controller):
@@ -39,25 +36,13 @@ class DeadLetterController(Controller):
             str | None,
             QueryParameter(max_length=100, pattern=EVENT_PATTERN, description="Event type"),
         ] = None,
-        since: Annotated[
-            datetime | None,
-            QueryParameter(
-                schema_extra={"pattern": TIME_PATTERN}, description=f"Failed at or after ({TIMES})"
-            ),
-        ] = None,
-        until: Annotated[
-            datetime | None,
-            QueryParameter(schema_extra={"pattern": TIME_PATTERN}, description=f"Failed before ({TIMES})"),
-        ] = None,
+        since: Annotated[datetime | None, time_parameter("Failed at or after")] = None,
+        until: Annotated[datetime | None, time_parameter("Failed before")] = None,
         limit: PageLimit = DEFAULT_PAGE,
         cursor: PageCursor = None,
     ) -> DeadLetterPage:
         """The tenant's failed notifications, newest failure first."""
-        for name, value in (("since", since), ("until", until)):
-            if value is not None:
-                if value.tzinfo is None:
-                    raise ValidationFailed(f"{name} must be an ISO 8601 time with a time zone", field=name)
-                check_time(value, name)
+        check_times(since=since, until=until)
         flt = FilterIn(error_code=error_code, event_type=event_type, since=since, until=until)
         return await dead_letters.list(principal, flt, limit=limit, cursor=cursor)
 

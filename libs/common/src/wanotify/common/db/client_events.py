@@ -1,0 +1,65 @@
+"""Client events, written in the transaction of the change that causes them.
+
+One statement records the events and fans each out to the tenant's subscribed endpoints as a
+``webhook_deliveries`` row (``held`` for a disabled endpoint, so ``recover`` can send it later). A
+tenant without endpoints gets no rows. Delivery ids are derived from (event, endpoint): recording
+the same event twice is impossible, not merely unlikely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from wanotify.common.domain.client_events import notification_payload
+from wanotify.common.domain.notification import Notification
+from wanotify.common.ids import new_id
+
+_RECORD = text(
+    """
+    WITH input AS (
+        SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+            AS x(id text, tenant_id text, type text, notification_id text, sequence int, payload jsonb)
+    ), recorded AS (
+        INSERT INTO webhook_events (id, tenant_id, type, notification_id, sequence, payload)
+        SELECT i.id, i.tenant_id, i.type, i.notification_id, i.sequence, i.payload FROM input i
+        WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant_id = i.tenant_id)
+        RETURNING id, tenant_id, type, notification_id, sequence
+    )
+    INSERT INTO webhook_deliveries
+        (id, event_id, endpoint_id, tenant_id, event_type, notification_id, sequence, status)
+    SELECT 'whd_' || md5(r.id || e.id), r.id, e.id, r.tenant_id, r.type, r.notification_id, r.sequence,
+           CASE WHEN e.enabled THEN 'pending' ELSE 'held' END
+    FROM recorded r
+    JOIN webhook_endpoints e
+      ON e.tenant_id = r.tenant_id
+     AND e.events && ARRAY[r.type, '*', split_part(r.type, '.', 1) || '.*']::varchar[]
+    """
+)
+
+
+class ClientEvents:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def notification_changed(self, event_type: str, items: Sequence[Notification]) -> None:
+        """``event_type`` for each of ``items`` (rows as they are after the change)."""
+        if not items:
+            return
+        rows = []
+        for n in items:
+            event_id = new_id("evt")
+            rows.append(
+                {
+                    "id": event_id,
+                    "tenant_id": n.tenant_id,
+                    "type": event_type,
+                    "notification_id": n.id,
+                    "sequence": n.event_sequence,
+                    "payload": notification_payload(event_id, event_type, n, n.updated_at),
+                }
+            )
+        await self._conn.execute(_RECORD, {"rows": msgspec.json.encode(rows).decode()})

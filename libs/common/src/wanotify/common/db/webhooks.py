@@ -1,0 +1,363 @@
+"""The webhook endpoint aggregate: a tenant's endpoints, their deliveries and the attempt log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from wanotify.common.db.rows import convert
+from wanotify.common.db.schema import webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_events
+from wanotify.common.domain.webhook import AttemptOutcome, DeliveryRecord, DueDelivery, WebhookEndpoint
+from wanotify.common.ids import new_id
+
+_e = webhook_endpoints
+_d = webhook_deliveries
+
+# Due deliveries, oldest due first, at most `per_endpoint` per endpoint, skipping endpoints this
+# worker has saturated; a notification's later event waits while an earlier one is unfinished, for
+# at most `wait` seconds after it was recorded. A `delivering` row whose claim lapsed (its worker
+# died) is due again.
+_CLAIM = text(
+    """
+    WITH candidates AS (
+        SELECT d.id, row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rank
+        FROM webhook_deliveries d
+        JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
+        WHERE (d.status = 'pending' OR (d.status = 'delivering' AND d.claim_expires_at < now()))
+          AND d.next_attempt_at <= now()
+          AND NOT (d.endpoint_id = ANY(CAST(:saturated AS text[])))
+          AND (
+            d.notification_id IS NULL
+            OR d.created_at <= now() - make_interval(secs => :wait)
+            OR NOT EXISTS (
+                SELECT 1 FROM webhook_deliveries p
+                WHERE p.endpoint_id = d.endpoint_id AND p.notification_id = d.notification_id
+                  AND p.sequence < d.sequence AND p.status IN ('pending', 'delivering')
+            )
+          )
+        ORDER BY d.next_attempt_at
+        LIMIT :scan
+    ), chosen AS (
+        SELECT d.id FROM webhook_deliveries d JOIN candidates c ON c.id = d.id
+        WHERE c.rank <= :per_endpoint
+        ORDER BY d.next_attempt_at
+        LIMIT :limit
+        FOR UPDATE OF d SKIP LOCKED
+    ), claimed AS (
+        UPDATE webhook_deliveries d
+        SET status = 'delivering', attempt = d.attempt + 1,
+            claim_expires_at = now() + make_interval(secs => :claim)
+        FROM chosen WHERE d.id = chosen.id
+        RETURNING d.*
+    )
+    SELECT c.id, c.event_id, c.endpoint_id, c.tenant_id, c.event_type, c.attempt, c.created_at,
+           c.notification_id, ev.payload, e.url, e.secret_encrypted, e.previous_secret_encrypted,
+           e.previous_secret_expires_at
+    FROM claimed c
+    JOIN webhook_events ev ON ev.id = c.event_id
+    JOIN webhook_endpoints e ON e.id = c.endpoint_id
+    ORDER BY c.notification_id, c.event_id
+    """
+)
+
+
+class WebhookRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    # --- endpoints -------------------------------------------------------------------------
+    async def add(
+        self,
+        tenant_id: str,
+        *,
+        url: str,
+        events: Sequence[str],
+        secret_encrypted: bytes,
+        description: str | None,
+        metadata: dict[str, Any],
+    ) -> WebhookEndpoint:
+        row = (
+            await self._conn.execute(
+                insert(_e)
+                .values(
+                    id=new_id("whep"),
+                    tenant_id=tenant_id,
+                    url=url,
+                    events=list(events),
+                    secret_encrypted=secret_encrypted,
+                    description=description,
+                    metadata=metadata,
+                )
+                .returning(*_e.c)
+            )
+        ).one()
+        return convert(row, WebhookEndpoint)
+
+    async def count(self, tenant_id: str) -> int:
+        stmt = select(func.count()).select_from(_e).where(_e.c.tenant_id == tenant_id)
+        return int((await self._conn.execute(stmt)).scalar_one())
+
+    async def get(self, endpoint_id: str, tenant_id: str) -> WebhookEndpoint | None:
+        row = (
+            await self._conn.execute(select(_e).where(_e.c.id == endpoint_id, _e.c.tenant_id == tenant_id))
+        ).first()
+        return convert(row, WebhookEndpoint) if row else None
+
+    async def page(
+        self, tenant_id: str, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[WebhookEndpoint]:
+        """Newest first by ``(created_at, id)``; ``after`` is the last row of the previous page."""
+        stmt = select(_e).where(_e.c.tenant_id == tenant_id)
+        if after is not None:
+            at, last_id = after
+            stmt = stmt.where(or_(_e.c.created_at < at, and_(_e.c.created_at == at, _e.c.id < last_id)))
+        stmt = stmt.order_by(_e.c.created_at.desc(), _e.c.id.desc()).limit(limit)
+        return [convert(r, WebhookEndpoint) for r in (await self._conn.execute(stmt)).all()]
+
+    async def change(self, endpoint_id: str, tenant_id: str, **values: Any) -> WebhookEndpoint | None:
+        """Set ``values`` (url, events, description, metadata, enabled …); None when not the tenant's."""
+        row = (
+            await self._conn.execute(
+                update(_e)
+                .where(_e.c.id == endpoint_id, _e.c.tenant_id == tenant_id)
+                .values(updated_at=func.now(), **values)
+                .returning(*_e.c)
+            )
+        ).first()
+        return convert(row, WebhookEndpoint) if row else None
+
+    async def enable(self, endpoint_id: str, tenant_id: str) -> WebhookEndpoint | None:
+        return await self.change(
+            endpoint_id, tenant_id, enabled=True, disabled_reason=None, disabled_at=None, failing_since=None
+        )
+
+    async def disable(self, endpoint_id: str, tenant_id: str, reason: str) -> WebhookEndpoint | None:
+        return await self.change(
+            endpoint_id, tenant_id, enabled=False, disabled_reason=reason, disabled_at=func.now()
+        )
+
+    async def rotate(
+        self, endpoint_id: str, tenant_id: str, *, secret_encrypted: bytes, overlap_seconds: float
+    ) -> WebhookEndpoint | None:
+        """The new secret signs from now on; the old one too, until the overlap ends."""
+        return await self.change(
+            endpoint_id,
+            tenant_id,
+            previous_secret_encrypted=_e.c.secret_encrypted,
+            previous_secret_expires_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, overlap_seconds),
+            secret_encrypted=secret_encrypted,
+        )
+
+    async def remove(self, endpoint_id: str, tenant_id: str) -> bool:
+        stmt = delete(_e).where(_e.c.id == endpoint_id, _e.c.tenant_id == tenant_id).returning(_e.c.id)
+        return (await self._conn.execute(stmt)).first() is not None
+
+    # --- deliveries ------------------------------------------------------------------------
+    async def claim_due(
+        self,
+        *,
+        limit: int,
+        per_endpoint: int,
+        saturated: Sequence[str],
+        claim_seconds: float,
+        ordering_wait_seconds: float,
+    ) -> list[DueDelivery]:
+        rows = (
+            await self._conn.execute(
+                _CLAIM,
+                {
+                    "limit": limit,
+                    "scan": max(limit * 4, 100),
+                    "per_endpoint": per_endpoint,
+                    "saturated": list(saturated),
+                    "claim": float(claim_seconds),
+                    "wait": float(ordering_wait_seconds),
+                },
+            )
+        ).all()
+        return [convert(r, DueDelivery) for r in rows]
+
+    async def record_attempt(
+        self,
+        d: DueDelivery,
+        outcome: AttemptOutcome,
+        *,
+        next_attempt_at: datetime | None,
+        disable_after_seconds: float,
+        disable_reason: str | None = None,
+    ) -> str:
+        """Write the attempt to the log and settle the delivery: ``succeeded``, back to ``pending``
+        for ``next_attempt_at``, or ``failed`` (no next attempt). The endpoint's failing streak is
+        cleared by a success; a streak older than ``disable_after_seconds`` (or a ``disable_reason``,
+        a 410 Gone) disables it. Returns the delivery's new status."""
+        status = (
+            "succeeded" if outcome.succeeded else ("pending" if next_attempt_at is not None else "failed")
+        )
+        await self._conn.execute(
+            insert(webhook_attempts).values(
+                delivery_id=d.id,
+                attempt=d.attempt,
+                status_code=outcome.status_code,
+                duration_ms=outcome.duration_ms,
+                response_body=outcome.response_body,
+                error=outcome.error,
+                next_attempt_at=next_attempt_at if status == "pending" else None,
+            )
+        )
+        await self._conn.execute(
+            update(_d)
+            .where(_d.c.id == d.id, _d.c.attempt == d.attempt)
+            .values(
+                status=status,
+                claim_expires_at=None,
+                next_attempt_at=next_attempt_at if status == "pending" else _d.c.next_attempt_at,
+                last_status_code=outcome.status_code,
+                last_error=outcome.error,
+                last_attempt_at=func.now(),
+                delivered_at=func.now() if status == "succeeded" else None,
+            )
+        )
+        if outcome.succeeded:
+            await self._conn.execute(
+                update(_e)
+                .where(_e.c.id == d.endpoint_id, _e.c.failing_since.is_not(None))
+                .values(failing_since=None)
+            )
+            return status
+        await self._conn.execute(
+            update(_e)
+            .where(_e.c.id == d.endpoint_id, _e.c.failing_since.is_(None))
+            .values(failing_since=func.now())
+        )
+        too_long = _e.c.failing_since < func.now() - func.make_interval(
+            0, 0, 0, 0, 0, 0, disable_after_seconds
+        )
+        await self._conn.execute(
+            update(_e)
+            .where(_e.c.id == d.endpoint_id, _e.c.enabled, true() if disable_reason else too_long)
+            .values(
+                enabled=False,
+                disabled_reason=disable_reason or "every delivery failed for too long",
+                disabled_at=func.now(),
+                updated_at=func.now(),
+            )
+        )
+        return status
+
+    # --- the delivery log ------------------------------------------------------------------
+    async def deliveries(
+        self,
+        endpoint_id: str,
+        *,
+        limit: int,
+        status: str | None = None,
+        event_type: str | None = None,
+        notification_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[DeliveryRecord]:
+        """An endpoint's deliveries newest first, each with its last attempt (the caller has checked
+        that the endpoint is the tenant's)."""
+        last = (
+            select(webhook_attempts)
+            .where(webhook_attempts.c.delivery_id == _d.c.id)
+            .order_by(webhook_attempts.c.id.desc())
+            .limit(1)
+            .lateral("last")
+        )
+        stmt = (
+            select(
+                _d.c.id,
+                _d.c.event_id,
+                _d.c.event_type,
+                _d.c.notification_id,
+                _d.c.status,
+                _d.c.attempt,
+                _d.c.created_at,
+                _d.c.delivered_at,
+                _d.c.next_attempt_at,
+                last.c.status_code,
+                last.c.duration_ms,
+                last.c.response_body,
+                last.c.error,
+                last.c.attempted_at,
+            )
+            .select_from(_d.outerjoin(last, true()))
+            .where(_d.c.endpoint_id == endpoint_id)
+        )
+        for column, value in (
+            (_d.c.status, status),
+            (_d.c.event_type, event_type),
+            (_d.c.notification_id, notification_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if since is not None:
+            stmt = stmt.where(_d.c.created_at >= since)
+        if until is not None:
+            stmt = stmt.where(_d.c.created_at < until)
+        if after is not None:
+            at, last_id = after
+            stmt = stmt.where(or_(_d.c.created_at < at, and_(_d.c.created_at == at, _d.c.id < last_id)))
+        stmt = stmt.order_by(_d.c.created_at.desc(), _d.c.id.desc()).limit(limit)
+        rows = (await self._conn.execute(stmt)).mappings().all()
+        return [msgspec.convert({str(k): v for k, v in r.items()}, DeliveryRecord) for r in rows]
+
+    async def redeliver(self, endpoint_id: str, delivery_id: str) -> bool:
+        """One delivery due again now, whatever became of it (not while it is being delivered)."""
+        stmt = (
+            update(_d)
+            .where(_d.c.id == delivery_id, _d.c.endpoint_id == endpoint_id, _d.c.status != "delivering")
+            .values(status="pending", next_attempt_at=func.now(), claim_expires_at=None)
+            .returning(_d.c.id)
+        )
+        return (await self._conn.execute(stmt)).first() is not None
+
+    async def recover(self, endpoint_id: str, *, since: datetime, until: datetime | None) -> int:
+        """Every delivery that failed, or was held while the endpoint was disabled, in the range:
+        due again now. Returns how many."""
+        conds = [
+            _d.c.endpoint_id == endpoint_id,
+            _d.c.status.in_(["failed", "held"]),
+            _d.c.created_at >= since,
+        ]
+        if until is not None:
+            conds.append(_d.c.created_at < until)
+        stmt = (
+            update(_d)
+            .where(*conds)
+            .values(status="pending", next_attempt_at=func.now(), claim_expires_at=None)
+            .returning(_d.c.id)
+        )
+        return len((await self._conn.execute(stmt)).all())
+
+    async def purge(self, *, older_than_days: int, limit: int) -> int:
+        """Events older than the retention, with their deliveries and attempts, unless one is still
+        due (a pending retry keeps its event). Returns how many events went."""
+        old = (
+            select(webhook_events.c.id)
+            .where(
+                webhook_events.c.created_at < func.now() - func.make_interval(0, 0, 0, older_than_days),
+                ~exists().where(
+                    _d.c.event_id == webhook_events.c.id, _d.c.status.in_(["pending", "delivering"])
+                ),
+            )
+            .limit(limit)
+            .scalar_subquery()
+        )
+        stmt = delete(webhook_events).where(webhook_events.c.id.in_(old)).returning(webhook_events.c.id)
+        return len((await self._conn.execute(stmt)).all())
+
+    async def disabled_count(self) -> int:
+        stmt = select(func.count()).select_from(_e).where(_e.c.enabled.is_(False))
+        return int((await self._conn.execute(stmt)).scalar_one())
+
+    async def backlog(self) -> int:
+        stmt = select(func.count()).select_from(_d).where(_d.c.status.in_(["pending", "delivering"]))
+        return int((await self._conn.execute(stmt)).scalar_one())

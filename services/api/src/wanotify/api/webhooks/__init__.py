@@ -1,0 +1,1 @@
+"""Client webhook endpoints: register, list, change, rotate, remove."""
