@@ -7,6 +7,7 @@ import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
@@ -164,12 +165,14 @@ async def test_a_name_that_resolves_to_a_private_address_is_refused(
     from wanotify.common.db.uow import UnitOfWork
     from wanotify.common.domain.errors import Unprocessable
     from wanotify.common.domain.notification import Principal
+    from wanotify.common.webhooks.transport import WebhookTransport
 
     async def rebinding(host: str, port: int) -> list[str]:
         return ["93.184.216.34", "10.0.0.7"]  # one public answer, one private: refused
 
     strict = msgspec.structs.replace(settings.webhooks, allow_private_networks=False)
-    service = WebhookService(lambda: UnitOfWork(engine), box, strict, rebinding)
+    transport = WebhookTransport(httpx.AsyncClient(), strict, rebinding)
+    service = WebhookService(lambda: UnitOfWork(engine), box, strict, rebinding, transport)
     principal = Principal(tenant_id=tenant.tenant_id, key_id="k", scopes=frozenset({"webhooks:manage"}))
     with pytest.raises(Unprocessable) as refused:
         await service.create(principal, WebhookIn(url=URL, events=["*"]))

@@ -228,6 +228,18 @@ def start_up(env: dict[str, str], out: Path) -> subprocess.Popen[bytes]:
     raise AssertionError(f"wa-notify up did not become ready:\n{out.read_text(errors='replace')}")
 
 
+def wait_for_text(path: Path, text: str, process: subprocess.Popen[bytes], timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen = path.read_text(errors="replace")
+        if text in seen:
+            return seen
+        if process.poll() is not None:
+            raise AssertionError(f"exited before printing {text!r}:\n{seen}")
+        time.sleep(0.1)
+    raise AssertionError(f"no {text!r} after {timeout} s:\n{path.read_text(errors='replace')}")
+
+
 def interrupt(process: subprocess.Popen[bytes]) -> int:
     process.send_signal(signal.SIGINT)
     return process.wait(60)
@@ -243,12 +255,35 @@ def test_embedded_mode_make_run_path(embedded_env: dict[str, str], tmp_path: Pat
         curl = next(
             line.strip() for line in printed.splitlines() if line.strip().startswith("curl -s -X POST")
         )
+        api = f"http://127.0.0.1:{embedded_env['API_PORT']}"
+        # `wa-notify webhooks listen`, as the printed hint says: the demo tenant's events, verified.
+        assert "wa-notify webhooks listen" in printed
+        heard = tmp_path / "listen.txt"
+        with heard.open("wb") as log:
+            listener = subprocess.Popen(
+                [sys.executable, "-m", "wanotify.cli.main", "webhooks", "listen", "--api-url", api],
+                env=embedded_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_text(heard, "listening on", listener)
         result = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
         created = json.loads(result.stdout)
         assert created["status"] == "queued", result.stdout
-        api = f"http://127.0.0.1:{embedded_env['API_PORT']}"
         doc = wait_for_status(api, key, created["id"], FINAL, timeout=30)
         assert doc["metadata"] == ORDER_CONFIRMATION["metadata"]
+        text = wait_for_text(heard, "notification.read", listener)
+        lines = [line for line in text.splitlines() if created["id"] in line and "[signatures:" in line]
+        assert [line.split()[1] for line in lines] == [
+            "notification.queued",
+            "notification.sent",
+            "notification.delivered",
+            "notification.read",
+        ], text
+        assert all("standard ✓ seed ✓" in line for line in lines), text
+        assert interrupt(listener) == 0, heard.read_text()
+        hooks = httpx.get(f"{api}/v1/webhooks", headers={"Authorization": f"Bearer {key}"}).json()
+        assert hooks["webhooks"] == []  # the listener removed its endpoint on the way out
     finally:
         code = interrupt(process)
     assert code == 0, out.read_text()

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
@@ -291,3 +292,101 @@ async def test_an_endpoint_failing_for_too_long_is_disabled_and_later_events_are
 
     later = await eventually(held, lambda d: len(d) >= 1, what="events held for the disabled endpoint")
     assert {d["event_type"] for d in later} <= set(LIFE[1:])
+
+
+async def test_a_reply_is_message_received_naming_the_notification_it_answers(
+    api: Client,
+    tenant: TenantFixture,
+    engine: AsyncEngine,
+    worker: None,
+    sink: Sink,
+    sandbox: httpx.AsyncClient,
+    recipient: str,
+) -> None:
+    await _endpoint(api, tenant, sink.at("replies"), ["message.received"])
+    nid = await _send(api, tenant, recipient)
+    n = await wait_status(engine, nid, {"sent", "delivered", "read"})
+    r = await sandbox.post(
+        "/_sandbox/inbound",
+        json={
+            "phone_number_id": tenant.phone_number_id,
+            "from": recipient.lstrip("+"),
+            "text": "Is it shipped yet?",
+            "context_id": n.whatsapp_message_id,
+        },
+    )
+    r.raise_for_status()
+    [got] = await _events_at(sink, "replies", 1)
+    event = got.json()
+    assert event["event"] == "message.received"
+    data = event["data"]
+    assert (data["from"], data["type"], data["text"]) == (recipient, "text", "Is it shipped yet?")
+    assert (data["in_reply_to"], data["notification_id"]) == (n.whatsapp_message_id, nid)
+
+
+async def test_stop_is_recipient_opted_out_and_removing_it_opted_in(
+    api: Client, tenant: TenantFixture, worker: None, sink: Sink, sandbox: httpx.AsyncClient, recipient: str
+) -> None:
+    await _endpoint(api, tenant, sink.at("consent"), ["recipient.*"])
+    r = await sandbox.post(
+        "/_sandbox/inbound",
+        json={"phone_number_id": tenant.phone_number_id, "from": recipient.lstrip("+"), "text": "STOP"},
+    )
+    r.raise_for_status()
+    [out] = await _events_at(sink, "consent", 1)
+    assert out.json()["event"] == "recipient.opted_out"
+    assert out.json()["data"] == {"recipient": recipient, "source": "inbound", "reason": "keyword STOP"}
+    r = await api.delete(f"/v1/opt-outs/{recipient}", headers=tenant.auth)
+    assert r.status_code == 204, r.text
+    got = await _events_at(sink, "consent", 2)
+    assert got[1].json()["event"] == "recipient.opted_in" and got[1].json()["data"] == {
+        "recipient": recipient
+    }
+
+
+async def test_a_sender_level_error_is_sender_paused_and_the_resume_sender_resumed(
+    api: Client,
+    engine: AsyncEngine,
+    box: Any,
+    sandbox_url: str,
+    worker: None,
+    sink: Sink,
+    sandbox: httpx.AsyncClient,
+    recipient: str,
+) -> None:
+    from tests.support.faults import inject_fault
+    from tests.support.world import make_tenant
+
+    tenant = await make_tenant(engine, box, sandbox_url)  # its own sender: the pause is its alone
+    await _endpoint(api, tenant, sink.at("senders"), ["sender.*"])
+    await inject_fault(sandbox, recipient, 190)  # the access token expired: a sender-level error
+    await _send(api, tenant, recipient)
+    [paused] = await _events_at(sink, "senders", 1)
+    assert paused.json()["event"] == "sender.paused"
+    assert paused.json()["data"]["sender_id"] == tenant.sender_id and paused.json()["data"]["code"] == "190"
+    r = await api.post(f"/v1/senders/{tenant.sender_id}/resume", headers=tenant.auth)
+    assert r.status_code == 200, r.text
+    got = await _events_at(sink, "senders", 2)
+    assert got[1].json()["event"] == "sender.resumed"
+
+
+async def test_a_test_event_is_sent_now_and_its_outcome_answered(
+    api: Client, tenant: TenantFixture, sink: Sink
+) -> None:
+    endpoint_id, secret = await _endpoint(api, tenant, sink.at("tested"), ["notification.read"])
+    r = await api.post(f"/v1/webhooks/{endpoint_id}/test", headers=tenant.auth)
+    assert r.status_code == 200, r.text
+    outcome = r.json()
+    assert (outcome["succeeded"], outcome["status_code"], outcome["error"]) == (True, 200, None)
+    [got] = sink.delivered("tested")  # delivered before the answer: no wait
+    assert Webhook(secret).verify(got.body, got.headers)["event"] == "webhook.test"
+    sink.answers["tested"] = [(503, {})]
+    failed = (await api.post(f"/v1/webhooks/{endpoint_id}/test", headers=tenant.auth)).json()
+    assert (failed["succeeded"], failed["status_code"]) == (False, 503)
+    log = (await api.get(f"/v1/webhooks/{endpoint_id}/deliveries", headers=tenant.auth)).json()["deliveries"]
+    assert [(d["event_type"], d["status"]) for d in log] == [
+        ("webhook.test", "failed"),
+        ("webhook.test", "succeeded"),
+    ]
+    doc = (await api.get(f"/v1/webhooks/{endpoint_id}", headers=tenant.auth)).json()
+    assert doc["enabled"] is True  # a test does not count towards the failing streak

@@ -8,6 +8,7 @@ held at once.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -80,10 +81,19 @@ class Sink:
 
 @asynccontextmanager
 async def running_sink() -> AsyncIterator[Sink]:
+    """The sink on its own thread and event loop: it answers even while the test's loop is blocked
+    (the in-process API client runs the app synchronously through a portal)."""
     sink = Sink()
     port = free_port()
+    loop = asyncio.new_event_loop()
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(sink.app(), "127.0.0.1", port, stop))
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(serve(sink.app(), "127.0.0.1", port, stop))
+
+    thread = threading.Thread(target=run, name=f"sink-{port}", daemon=True)
+    thread.start()
     sink.url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient() as http:
         for _ in range(200):
@@ -96,5 +106,6 @@ async def running_sink() -> AsyncIterator[Sink]:
     try:
         yield sink
     finally:
-        stop.set()
-        await task
+        loop.call_soon_threadsafe(stop.set)
+        await asyncio.to_thread(thread.join, 15)
+        loop.close()

@@ -44,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     openapi.add_argument(
         "--readme", metavar="PATH", help="rewrite the generated API blocks of this README instead of printing"
     )
+    webhooks = sub.add_parser("webhooks", help="client webhooks").add_subparsers(dest="action", required=True)
+    listen = webhooks.add_parser(
+        "listen",
+        help="receive your tenant's events here: a local endpoint, signatures checked, events printed",
+    )
+    listen.add_argument("--api-url", default="http://127.0.0.1:8080", help="the API (default: make run's)")
+    listen.add_argument("--key", default=None, help="an API key with webhooks:manage (default: the demo key)")
+    listen.add_argument("--events", default="*", help="comma-separated event types or wildcards (default: *)")
+    listen.add_argument("--port", type=int, default=0, help="local port (default: a free one)")
     tenants = sub.add_parser("tenants", help="manage tenants").add_subparsers(dest="action", required=True)
     create = tenants.add_parser("create", help="create a tenant and print its id")
     create.add_argument("--name", required=True)
@@ -138,6 +147,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             path.write_text(render_readme(path.read_text(), document("api", settings)))
         else:
             print(document_json(args.service, settings))
+    elif command == "webhooks":
+        from wanotify.cli.listen import run_listen
+
+        settings = load_settings(os.environ)
+        events = [e.strip() for e in args.events.split(",") if e.strip()]
+        return run_listen(args.api_url, args.key, Path(settings.data_dir) / "dev-api-key", events, args.port)
     elif command == "migrate":
         asyncio.run(admin.run_migrations(load_settings(os.environ)))
         print("migrations applied")

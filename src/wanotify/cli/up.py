@@ -156,6 +156,9 @@ Send a notification:
 Then watch its status go queued → sent → delivered → read:
   {status}
 
+Or hear of every change as a signed client webhook, in another terminal:
+  .venv/bin/wa-notify webhooks listen
+
 Ctrl-C stops everything.""",
             flush=True,
         )

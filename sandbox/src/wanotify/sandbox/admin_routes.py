@@ -93,6 +93,8 @@ class InboundRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str = "Sandbox User"
     # Unix seconds; defaults to now. An older value backdates the customer-service window.
     timestamp: int | None = None
+    # The wamid this message replies to (Meta's `context`): a reply to one of our messages.
+    context_id: str | None = None
 
     multiline: ClassVar[frozenset[str]] = frozenset({"text"})
 
@@ -309,7 +311,13 @@ def admin_routes(
         state.open_window(phone.phone_number_id, wa_id, float(timestamp))
         wamid = new_wamid(wa_id)
         payload = inbound_text_payload(
-            phone, wa_id=wa_id, name=data.name, wamid=wamid, text=data.text, timestamp=timestamp
+            phone,
+            wa_id=wa_id,
+            name=data.name,
+            wamid=wamid,
+            text=data.text,
+            timestamp=timestamp,
+            context_id=data.context_id,
         )
         dispatcher.schedule_payload("inbound", wamid, payload)
         return InboundAccepted(id=wamid, wa_id=wa_id, timestamp=str(timestamp))

@@ -87,22 +87,30 @@ def status_payload(
 
 
 def inbound_text_payload(
-    phone: PhoneNumber, *, wa_id: str, name: str, wamid: str, text: str, timestamp: int
+    phone: PhoneNumber,
+    *,
+    wa_id: str,
+    name: str,
+    wamid: str,
+    text: str,
+    timestamp: int,
+    context_id: str | None = None,
 ) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "from": wa_id,
+        "id": wamid,
+        "timestamp": str(timestamp),
+        "type": "text",
+        "text": {"body": text},
+    }
+    if context_id:
+        # Meta's shape for a reply: who sent the message replied to (our number) and its wamid.
+        message["context"] = {
+            "from": phone.display_phone_number.lstrip("+").replace(" ", ""),
+            "id": context_id,
+        }
     return webhook_envelope(
-        phone,
-        {
-            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-            "messages": [
-                {
-                    "from": wa_id,
-                    "id": wamid,
-                    "timestamp": str(timestamp),
-                    "type": "text",
-                    "text": {"body": text},
-                }
-            ],
-        },
+        phone, {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
     )
 
 

@@ -31,6 +31,7 @@ from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
 from wanotify.common.ratelimit import IngressLimiter
 from wanotify.common.template_sync import TemplateSyncer
+from wanotify.common.webhooks.transport import WebhookTransport, create_webhook_client
 from wanotify.common.webhooks.urls import system_resolver
 
 HealthCheck = Callable[[], Awaitable[tuple[int, dict[str, Any]]]]
@@ -78,6 +79,7 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     queue = create_queue(settings.queue, engine)
     http = create_http_client(settings.meta, max_connections=10)
+    hooks_http = create_webhook_client(settings.webhooks)
 
     def uow() -> UnitOfWork:
         return UnitOfWork(engine)
@@ -116,7 +118,13 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
                 uow, publisher, metrics, max_attempts=settings.worker.max_attempts
             ),
             opt_outs=OptOutService(uow),
-            webhooks=WebhookService(uow, box, settings.webhooks, system_resolver),
+            webhooks=WebhookService(
+                uow,
+                box,
+                settings.webhooks,
+                system_resolver,
+                WebhookTransport(hooks_http, settings.webhooks, system_resolver),
+            ),
             ingress=IngressGate(
                 Authenticator(uow, cache_seconds=settings.api_key_cache_seconds),
                 IngressLimiter(redis, settings.ingress_limits),
@@ -128,5 +136,6 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
     finally:
         await queue.close()
         await http.aclose()
+        await hooks_http.aclose()
         await redis.aclose()
         await engine.dispose()

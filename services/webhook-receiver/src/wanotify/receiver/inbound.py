@@ -15,6 +15,8 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import msgspec
+
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.phone import from_wa_id
 from wanotify.common.domain.template import normalize_language
@@ -68,6 +70,7 @@ class InboundHandler:
                     continue
                 await uow.windows.touch(sender.id, phone, _inbound_time(message.timestamp))
                 opened += 1
+                await self._tell_the_client(uow, sender.tenant_id, sender.id, phone, message)
                 words = _words(message).strip()
                 if words and words.casefold() in keywords:
                     _, created = await uow.opt_outs.add(
@@ -79,6 +82,31 @@ class InboundHandler:
                 self._metrics.webhook_events.labels("inbound", "recorded").inc()
             await uow.commit()
         return opened
+
+    @staticmethod
+    async def _tell_the_client(
+        uow: UnitOfWork, tenant_id: str, sender_id: str, phone: str, message: InboundMessage
+    ) -> None:
+        """``message.received``: its type, its text or media reference, and which of our
+        notifications it replies to when Meta gives the context."""
+        replied = message.context.id if message.context is not None and message.context.id else None
+        ours = await uow.notifications.id_for_wamid(tenant_id, replied) if replied else None
+        media = message.media
+        await uow.client_events.tenant_event(
+            tenant_id,
+            "message.received",
+            {
+                "message_id": message.id,
+                "from": phone,
+                "sender_id": sender_id,
+                "type": message.type,
+                "timestamp": _inbound_time(message.timestamp).isoformat().replace("+00:00", "Z"),
+                "text": _words(message) or None,
+                "media": msgspec.to_builtins(media) if media is not None else None,
+                "in_reply_to": replied,
+                "notification_id": ours,
+            },
+        )
 
     async def template_status(self, waba_id: str, update: TemplateStatusUpdate) -> str:
         event = update.event.strip().upper()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 from redis.asyncio import Redis
 
 from wanotify.common.breaker import CircuitBreaker
@@ -20,6 +19,7 @@ from wanotify.common.metrics import Metrics
 from wanotify.common.pacing import Pacer
 from wanotify.common.publisher import Publisher
 from wanotify.common.queue.factory import create_queue
+from wanotify.common.webhooks.transport import WebhookTransport, create_webhook_client
 from wanotify.common.webhooks.urls import system_resolver
 from wanotify.worker.dispatcher import Dispatcher
 from wanotify.worker.loop import Worker
@@ -76,13 +76,13 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
         )
 
     # Client webhooks: their own client (no redirects, no proxy from the environment) and loop.
-    hooks_http = httpx.AsyncClient(
-        follow_redirects=False,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=settings.webhooks.concurrency),
-    )
+    hooks_http = create_webhook_client(settings.webhooks)
     deliverer = WebhookDeliverer(
-        lambda: UnitOfWork(engine), hooks_http, box, settings.webhooks, metrics, system_resolver
+        lambda: UnitOfWork(engine),
+        WebhookTransport(hooks_http, settings.webhooks, system_resolver),
+        box,
+        settings.webhooks,
+        metrics,
     )
 
     async def both() -> None:

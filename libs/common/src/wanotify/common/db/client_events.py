@@ -9,6 +9,8 @@ the same event twice is impossible, not merely unlikely.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 from sqlalchemy import text
@@ -41,6 +43,10 @@ _RECORD = text(
 )
 
 
+def utc_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
 class ClientEvents:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -63,3 +69,18 @@ class ClientEvents:
                 }
             )
         await self._conn.execute(_RECORD, {"rows": msgspec.json.encode(rows).decode()})
+
+    async def tenant_event(self, tenant_id: str, event_type: str, data: dict[str, Any]) -> None:
+        """An event about the tenant rather than one notification (a reply, an opt-out, a paused
+        sender): no per-notification order applies."""
+        event_id = new_id("evt")
+        payload = {"id": event_id, "event": event_type, "timestamp": utc_iso(), "data": data}
+        row = {
+            "id": event_id,
+            "tenant_id": tenant_id,
+            "type": event_type,
+            "notification_id": None,
+            "sequence": 0,
+            "payload": payload,
+        }
+        await self._conn.execute(_RECORD, {"rows": msgspec.json.encode([row]).decode()})

@@ -266,6 +266,11 @@ class NotificationRepository:
         )
         return [to_notification(r) for r in (await self._conn.execute(stmt)).all()]
 
+    async def id_for_wamid(self, tenant_id: str, wamid: str) -> str | None:
+        """Our notification Meta knows as ``wamid`` (what an inbound reply's context names)."""
+        stmt = select(_n.c.id).where(_n.c.whatsapp_message_id == wamid, _n.c.tenant_id == tenant_id)
+        return (await self._conn.execute(stmt)).scalar_one_or_none()
+
     async def history(self, notification_id: str) -> list[dict[str, Any]]:
         return await self._log.history(notification_id)
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from wanotify.common.db.client_events import ClientEvents
 from wanotify.common.db.rows import convert
 from wanotify.common.db.schema import opt_outs as _o
 
@@ -25,6 +26,7 @@ class OptOut(msgspec.Struct, frozen=True):
 class OptOutRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._events = ClientEvents(conn)
 
     async def add(
         self, tenant_id: str, recipient_phone: str, *, source: str, reason: str | None = None
@@ -39,7 +41,13 @@ class OptOutRepository:
             )
         ).first()
         if inserted is not None:
-            return convert(inserted, OptOut), True
+            opt_out = convert(inserted, OptOut)
+            await self._events.tenant_event(
+                tenant_id,
+                "recipient.opted_out",
+                {"recipient": recipient_phone, "source": source, "reason": reason},
+            )
+            return opt_out, True
         existing = await self.get(tenant_id, recipient_phone)
         assert existing is not None
         return existing, False
@@ -58,7 +66,10 @@ class OptOutRepository:
             .where(_o.c.tenant_id == tenant_id, _o.c.recipient_phone == recipient_phone)
             .returning(_o.c.recipient_phone)
         )
-        return result.first() is not None
+        removed = result.first() is not None
+        if removed:
+            await self._events.tenant_event(tenant_id, "recipient.opted_in", {"recipient": recipient_phone})
+        return removed
 
     async def page(self, tenant_id: str, *, limit: int, after: str | None = None) -> list[OptOut]:
         stmt = select(_o).where(_o.c.tenant_id == tenant_id)

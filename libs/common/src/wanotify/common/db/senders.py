@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from wanotify.common.db.client_events import ClientEvents
 from wanotify.common.db.rows import convert
 from wanotify.common.db.schema import senders
 from wanotify.common.domain.notification import Sender
@@ -16,6 +17,7 @@ _s = senders
 class SenderRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._events = ClientEvents(conn)
 
     async def add(
         self,
@@ -66,9 +68,20 @@ class SenderRepository:
                 update(_s)
                 .where(_s.c.id == sender_id, _s.c.paused_at.is_(None))
                 .values(paused_at=func.now(), paused_code=code, paused_reason=reason)
-                .returning(_s.c.id)
+                .returning(_s.c.tenant_id, _s.c.phone_number_id)
             )
         ).first()
+        if row is not None:
+            await self._events.tenant_event(
+                row.tenant_id,
+                "sender.paused",
+                {
+                    "sender_id": sender_id,
+                    "phone_number_id": row.phone_number_id,
+                    "code": code,
+                    "reason": reason,
+                },
+            )
         return row is not None
 
     async def resume(self, sender_id: str) -> bool:
@@ -79,9 +92,15 @@ class SenderRepository:
                 update(_s)
                 .where(_s.c.id == sender_id, _s.c.paused_at.is_not(None))
                 .values(paused_at=None, paused_code=None, paused_reason=None)
-                .returning(_s.c.id)
+                .returning(_s.c.tenant_id, _s.c.phone_number_id)
             )
         ).first()
+        if row is not None:
+            await self._events.tenant_event(
+                row.tenant_id,
+                "sender.resumed",
+                {"sender_id": sender_id, "phone_number_id": row.phone_number_id},
+            )
         return row is not None
 
     async def count_paused(self) -> int:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from wanotify.common.db.client_events import ClientEvents
 from wanotify.common.db.idempotency import IdempotencyRepository
 from wanotify.common.db.notifications import NotificationRepository
 from wanotify.common.db.opt_outs import OptOutRepository
@@ -39,6 +40,7 @@ class UnitOfWork:
     windows: WindowRepository
     opt_outs: OptOutRepository
     webhooks: WebhookRepository
+    client_events: ClientEvents
 
     def __init__(self, engine: AsyncEngine, publisher: Publisher | None = None) -> None:
         self._engine = engine
@@ -62,6 +64,7 @@ class UnitOfWork:
         self.windows = WindowRepository(self._conn)
         self.opt_outs = OptOutRepository(self._conn)
         self.webhooks = WebhookRepository(self._conn)
+        self.client_events = ClientEvents(self._conn)
         return self
 
     @property

@@ -182,6 +182,46 @@ class WebhookRepository:
         ).all()
         return [convert(r, DueDelivery) for r in rows]
 
+    async def add_test_delivery(
+        self, endpoint: WebhookEndpoint, event_id: str, payload: dict[str, Any]
+    ) -> DueDelivery:
+        """A ``webhook.test`` event for this endpoint alone, claimed for the caller to deliver now."""
+        await self._conn.execute(
+            insert(webhook_events).values(
+                id=event_id, tenant_id=endpoint.tenant_id, type="webhook.test", payload=payload
+            )
+        )
+        row = (
+            await self._conn.execute(
+                insert(_d)
+                .values(
+                    id=new_id("whd"),
+                    event_id=event_id,
+                    endpoint_id=endpoint.id,
+                    tenant_id=endpoint.tenant_id,
+                    event_type="webhook.test",
+                    status="delivering",
+                    attempt=1,
+                    claim_expires_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, 60),
+                )
+                .returning(_d.c.id, _d.c.created_at)
+            )
+        ).one()
+        return DueDelivery(
+            id=row.id,
+            event_id=event_id,
+            endpoint_id=endpoint.id,
+            tenant_id=endpoint.tenant_id,
+            event_type="webhook.test",
+            attempt=1,
+            payload=payload,
+            url=endpoint.url,
+            secret_encrypted=endpoint.secret_encrypted,
+            previous_secret_encrypted=endpoint.previous_secret_encrypted,
+            previous_secret_expires_at=endpoint.previous_secret_expires_at,
+            created_at=row.created_at,
+        )
+
     async def record_attempt(
         self,
         d: DueDelivery,
@@ -190,6 +230,7 @@ class WebhookRepository:
         next_attempt_at: datetime | None,
         disable_after_seconds: float,
         disable_reason: str | None = None,
+        counts_for_health: bool = True,
     ) -> str:
         """Write the attempt to the log and settle the delivery: ``succeeded``, back to ``pending``
         for ``next_attempt_at``, or ``failed`` (no next attempt). The endpoint's failing streak is
@@ -222,6 +263,8 @@ class WebhookRepository:
                 delivered_at=func.now() if status == "succeeded" else None,
             )
         )
+        if not counts_for_health:
+            return status
         if outcome.succeeded:
             await self._conn.execute(
                 update(_e)

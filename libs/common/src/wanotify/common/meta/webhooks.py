@@ -86,6 +86,21 @@ class InboundButton(msgspec.Struct):
     payload: str = ""
 
 
+class InboundContext(msgspec.Struct):
+    """What an inbound message replies to: the wamid of our message (a reply or a button tap)."""
+
+    id: str = ""
+
+
+class InboundMedia(msgspec.Struct):
+    """An image, document, video, audio or sticker the recipient sent: Meta's media id to fetch."""
+
+    id: str = ""
+    mime_type: str = ""
+    caption: str | None = None
+    filename: str | None = None
+
+
 class InboundMessage(msgspec.Struct):
     """One of ``value.messages[]``: any type (re)opens the window; a text or a tap may opt out."""
 
@@ -95,6 +110,16 @@ class InboundMessage(msgspec.Struct):
     type: str = ""
     text: InboundText | None = None
     button: InboundButton | None = None
+    context: InboundContext | None = None
+    image: InboundMedia | None = None
+    document: InboundMedia | None = None
+    video: InboundMedia | None = None
+    audio: InboundMedia | None = None
+    sticker: InboundMedia | None = None
+
+    @property
+    def media(self) -> InboundMedia | None:
+        return self.image or self.document or self.video or self.audio or self.sticker
 
 
 class Metadata(msgspec.Struct):

@@ -20,6 +20,7 @@ from wanotify.api.webhooks.schemas import (
     RecoverIn,
     Redelivered,
     RotatedSecret,
+    TestOutcome,
     WebhookCreated,
     WebhookIn,
     WebhookOut,
@@ -195,3 +196,13 @@ class WebhookController(Controller):
     ) -> Recovered:
         """Deliver again every event that failed (or was held) in a time range."""
         return await webhooks.recover(principal, webhook_id, data)
+
+    @post("/{webhook_id:str}/test", status_code=200, **operation("testWebhook", MANAGE, errors=(404,)))
+    async def test_webhook(
+        self,
+        principal: NamedDependency[Principal],
+        webhooks: NamedDependency[WebhookService],
+        webhook_id: WebhookIdPath,
+    ) -> TestOutcome:
+        """Send a ``webhook.test`` event now and answer with what the endpoint made of it."""
+        return await webhooks.send_test(principal, webhook_id)

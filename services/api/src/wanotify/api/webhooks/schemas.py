@@ -140,5 +140,17 @@ class RecoverIn(msgspec.Struct, forbid_unknown_fields=True):
     until: Time | None = None
 
 
+class TestOutcome(msgspec.Struct):
+    """What the endpoint made of a ``webhook.test`` event sent just now (also in the delivery log)."""
+
+    event_id: str
+    delivery_id: str
+    succeeded: bool
+    status_code: int | None
+    duration_ms: int
+    response_body: str | None
+    error: str | None
+
+
 class Recovered(msgspec.Struct):
     recovered: int

@@ -21,6 +21,7 @@ from wanotify.api.webhooks.schemas import (
     RecoverIn,
     Redelivered,
     RotatedSecret,
+    TestOutcome,
     WebhookCreated,
     WebhookIn,
     WebhookOut,
@@ -30,12 +31,15 @@ from wanotify.api.webhooks.schemas import (
 from wanotify.common.clock import iso
 from wanotify.common.config import WebhookSettings
 from wanotify.common.crypto import SecretBox
+from wanotify.common.db.client_events import utc_iso
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.errors import DependencyUnavailable, NotFound, Unprocessable, ValidationFailed
 from wanotify.common.domain.notification import Principal
 from wanotify.common.domain.webhook import DeliveryRecord, WebhookEndpoint
+from wanotify.common.ids import new_id
 from wanotify.common.webhooks.event_types import normalize_subscriptions
 from wanotify.common.webhooks.secrets import check_secret, generate_secret, secret_context
+from wanotify.common.webhooks.transport import WebhookTransport, endpoint_secrets
 from wanotify.common.webhooks.urls import Resolver, UnsafeDestination, check_url, resolve_and_check
 
 
@@ -81,11 +85,13 @@ class WebhookService:
         box: SecretBox | None,
         settings: WebhookSettings,
         resolver: Resolver,
+        transport: WebhookTransport,
     ) -> None:
         self._uow = uow
         self._box = box
         self._settings = settings
         self._resolver = resolver
+        self._transport = transport
 
     def _encrypt(self, secret: str, tenant_id: str) -> bytes:
         if self._box is None:
@@ -269,3 +275,46 @@ class WebhookService:
         if endpoint is None:
             raise NotFound(f"Webhook {endpoint_id} not found", field="id")
         return view(endpoint)
+
+    async def send_test(self, principal: Principal, endpoint_id: str) -> TestOutcome:
+        """A ``webhook.test`` event, delivered now and once (no retries; it does not count towards
+        the endpoint's failing streak), logged like any delivery."""
+        if self._box is None:
+            raise DependencyUnavailable("WA_ENCRYPTION_KEY is not set: webhook secrets cannot be read")
+        event_id = new_id("evt")
+        payload = {
+            "id": event_id,
+            "event": "webhook.test",
+            "timestamp": utc_iso(),
+            "data": {"webhook_id": endpoint_id, "message": "A test event from wa-notify"},
+        }
+        async with self._uow() as uow:
+            endpoint = await self._owned(uow, principal, endpoint_id)
+            delivery = await uow.webhooks.add_test_delivery(endpoint, event_id, payload)
+            await uow.commit()
+        secrets = endpoint_secrets(
+            self._box,
+            endpoint.tenant_id,
+            endpoint.secret_encrypted,
+            endpoint.previous_secret_encrypted,
+            endpoint.previous_secret_expires_at,
+        )
+        outcome = await self._transport.post(endpoint.url, event_id, payload, secrets)
+        async with self._uow() as uow:
+            await uow.webhooks.record_attempt(
+                delivery,
+                outcome,
+                next_attempt_at=None,
+                disable_after_seconds=self._settings.disable_after_seconds,
+                counts_for_health=False,
+            )
+            await uow.commit()
+        return TestOutcome(
+            event_id=event_id,
+            delivery_id=delivery.id,
+            succeeded=outcome.succeeded,
+            status_code=outcome.status_code,
+            duration_ms=outcome.duration_ms,
+            response_body=outcome.response_body,
+            error=outcome.error,
+        )
