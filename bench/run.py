@@ -21,6 +21,7 @@ import msgspec
 from bench.lanes import describe_lanes, measure_lanes
 from bench.load import Result, describe, run_load
 from bench.pacing import describe_pacing, measure_pacing
+from bench.webhooks import describe_webhooks, measure_webhooks
 from wanotify.cli.admin import run_migrations
 from wanotify.cli.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from wanotify.common.config import load_settings
@@ -182,6 +183,8 @@ def main() -> None:
             lanes_report = describe_lanes(measure_lanes(lanes_env, root))  # queue time per lane
             pacing_env = {**env, "DATABASE_URL": asyncio.run(fresh_database(env, "bench_pacing"))}
             pacing = measure_pacing(pacing_env, root)  # achieved msg/s per sender against its tier
+            hooks_env = {**env, "DATABASE_URL": asyncio.run(fresh_database(env, "bench_webhooks"))}
+            hooks = measure_webhooks(hooks_env, root)  # client webhook deliveries
         finally:
             for p in processes:
                 p.terminate()
@@ -195,6 +198,7 @@ def main() -> None:
     print(describe(results))
     print(f"\n{lanes_report}")
     print(f"\n{describe_pacing(pacing)}")
+    print(f"\n{describe_webhooks(hooks)}")
     base, single = results[0], results[1]
     if base.per_second:
         print(

@@ -500,6 +500,23 @@ def test_keda_scaled_object_targets_the_worker(everything: Rendered) -> None:
     assert auth.obj["spec"]["podIdentity"] == {"provider": "aws", "identityOwner": "workload"}
 
 
+def test_keda_scales_on_the_webhook_backlog_when_prometheus_is_given(render: Renderer) -> None:
+    rendered = render(
+        {
+            "keda": {"enabled": True},
+            "sqs": {"queueUrl": QUEUE_URL},
+            "worker": {"autoscaling": {"webhookBacklog": {"prometheusAddress": "http://prometheus:9090"}}},
+        }
+    )
+    triggers = rendered.get("ScaledObject", name("worker")).obj["spec"]["triggers"]
+    backlog = next(t for t in triggers if t["type"] == "prometheus")
+    assert backlog["metadata"]["serverAddress"] == "http://prometheus:9090"
+    assert "wanotify_webhook_backlog" in backlog["metadata"]["query"]
+    assert all(isinstance(v, str) for v in backlog["metadata"].values())
+    assert int(backlog["metadata"]["threshold"]) == 200
+    assert {t["type"] for t in triggers} == {"aws-sqs-queue", "prometheus"}
+
+
 def test_keda_raw_text_quotes_every_metadata_value(everything: Rendered) -> None:
     text = next(v for k, v in everything.files.items() if k.endswith("keda.yaml"))
     block = text.split("metadata:\n")[-1]

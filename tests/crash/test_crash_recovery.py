@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import APP_SECRET, ENCRYPTION_KEY
 from tests.support.processes import ServiceProcess, eventually, wait_http
+from tests.support.sinks import running_sink
 from tests.support.world import TenantFixture, make_tenant
 from wanotify.cli.embedded import free_port
 from wanotify.common.config import Settings
@@ -37,6 +38,8 @@ from wanotify.common.db.uow import UnitOfWork
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("processes"), pytest.mark.timeout(900)]
 
 TOTAL = 1200
+WEBHOOK_NOTIFICATIONS = 60
+LIFE = ("notification.queued", "notification.sent", "notification.delivered", "notification.read")
 SCHEDULED = 400
 WITH_STATUSES = 300
 WORKER_CONCURRENCY = 20
@@ -267,4 +270,48 @@ async def test_receiver_killed_loses_no_status(
     )
     _report(
         "receiver", total=WITH_STATUSES, kills=2, statuses=dict(counts), sent_twice=_duplicates(stack, tenant)
+    )
+
+
+@pytest.mark.parametrize("stack", [True], indirect=True, ids=["with-statuses"])
+async def test_worker_killed_during_webhook_delivery_loses_no_event(
+    engine: AsyncEngine, api: AsyncTestClient[Any], stack: Stack
+) -> None:
+    """SIGKILL the worker while client webhooks are in flight: every event still reaches the sink
+    (at least once: a delivery cut short goes again once its claim lapses)."""
+    stack.env.update(
+        WEBHOOK_ALLOW_HTTP="true",
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS="true",
+        WEBHOOK_TIMEOUT_SECONDS="2",
+        WEBHOOK_RETRY_SCHEDULE_SECONDS="0,0.2,0.5,1,1,1,1,1,1,1",
+        WEBHOOK_POLL_SECONDS="0.1",
+    )
+    tenant = await _tenant(engine, stack)
+    async with running_sink() as sink:
+        sink.delay["crash"] = 0.2  # deliveries stay in flight long enough to be cut short
+        r = await api.post(
+            "/v1/webhooks", json={"url": sink.at("crash"), "events": ["notification.*"]}, headers=tenant.auth
+        )
+        assert r.status_code == 201, r.text
+        ids = await _accept(api, tenant, WEBHOOK_NOTIFICATIONS)
+        stack.start("worker")
+        expected = {(nid, event) for nid in ids for event in LIFE}
+
+        async def heard() -> set[tuple[str, str]]:
+            return {(e.json()["data"]["notification_id"], e.json()["event"]) for e in sink.delivered("crash")}
+
+        kills = 0
+        for target in (len(expected) // 5, len(expected) // 2):
+            await eventually(heard, lambda got, t=target: len(got) >= t, timeout=120, what=f"{target} events")
+            stack.kill("worker")
+            kills += 1
+            stack.start("worker")
+        got = await eventually(
+            heard, lambda got: got >= expected, timeout=240, what="every event at the sink"
+        )
+        stack.processes["worker"].stop()
+        delivered = len(sink.delivered("crash"))
+    assert got == expected
+    _report(
+        "webhooks", total=len(expected), kills=kills, delivered=delivered, twice=delivered - len(expected)
     )

@@ -266,22 +266,27 @@ def test_embedded_mode_make_run_path(embedded_env: dict[str, str], tmp_path: Pat
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_for_text(heard, "listening on", listener)
-        result = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
-        created = json.loads(result.stdout)
-        assert created["status"] == "queued", result.stdout
-        doc = wait_for_status(api, key, created["id"], FINAL, timeout=30)
-        assert doc["metadata"] == ORDER_CONFIRMATION["metadata"]
-        text = wait_for_text(heard, "notification.read", listener)
-        lines = [line for line in text.splitlines() if created["id"] in line and "[signatures:" in line]
-        assert [line.split()[1] for line in lines] == [
-            "notification.queued",
-            "notification.sent",
-            "notification.delivered",
-            "notification.read",
-        ], text
-        assert all("standard ✓ seed ✓" in line for line in lines), text
-        assert interrupt(listener) == 0, heard.read_text()
+        try:
+            wait_for_text(heard, "listening on", listener)
+            result = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
+            created = json.loads(result.stdout)
+            assert created["status"] == "queued", result.stdout
+            doc = wait_for_status(api, key, created["id"], FINAL, timeout=30)
+            assert doc["metadata"] == ORDER_CONFIRMATION["metadata"]
+            text = wait_for_text(heard, "notification.read", listener)
+            lines = [line for line in text.splitlines() if created["id"] in line and "[signatures:" in line]
+            assert [line.split()[1] for line in lines] == [
+                "notification.queued",
+                "notification.sent",
+                "notification.delivered",
+                "notification.read",
+            ], text
+            assert all("standard ✓ seed ✓" in line for line in lines), text
+            assert interrupt(listener) == 0, heard.read_text()
+        finally:
+            if listener.poll() is None:  # a failed step: leave no listener behind
+                listener.kill()
+                listener.wait(10)
         hooks = httpx.get(f"{api}/v1/webhooks", headers={"Authorization": f"Bearer {key}"}).json()
         assert hooks["webhooks"] == []  # the listener removed its endpoint on the way out
     finally:

@@ -390,3 +390,27 @@ async def test_a_test_event_is_sent_now_and_its_outcome_answered(
     ]
     doc = (await api.get(f"/v1/webhooks/{endpoint_id}", headers=tenant.auth)).json()
     assert doc["enabled"] is True  # a test does not count towards the failing streak
+
+
+async def test_a_failure_is_failed_then_dead_lettered_with_the_error(
+    api: Client,
+    tenant: TenantFixture,
+    engine: AsyncEngine,
+    worker: None,
+    sink: Sink,
+    sandbox: httpx.AsyncClient,
+    recipient: str,
+) -> None:
+    from tests.support.faults import inject_fault
+
+    await _endpoint(api, tenant, sink.at("failures"), ["notification.failed", "dead_lettered"])
+    await inject_fault(sandbox, recipient, 131026)  # undeliverable: permanent
+    nid = await _send(api, tenant, recipient)
+    await wait_status(engine, nid, {"failed"})
+    got = await _events_at(sink, "failures", 2)
+    assert [(r.json()["event"], r.json()["data"]["sequence"]) for r in got] == [
+        ("notification.failed", 2),
+        ("notification.dead_lettered", 3),
+    ]
+    error = got[0].json()["data"]["error"]
+    assert error["code"] == "131026" and error["retryable"] is False

@@ -83,7 +83,7 @@ class WebhookDeliverer:
                     limit=free,
                     per_endpoint=self._settings.endpoint_concurrency,
                     saturated=[e for e, n in self._in_flight.items() if n > 0],
-                    claim_seconds=self._settings.timeout_seconds + 30,
+                    claim_seconds=self._settings.timeout_seconds + 5,  # outlasts one attempt
                     ordering_wait_seconds=self._settings.ordering_wait_seconds,
                 )
                 await uow.commit()

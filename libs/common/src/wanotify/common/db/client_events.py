@@ -51,23 +51,26 @@ class ClientEvents:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def notification_changed(self, event_type: str, items: Sequence[Notification]) -> None:
-        """``event_type`` for each of ``items`` (rows as they are after the change)."""
-        if not items:
+    async def notification_changed(self, event_types: Sequence[str], items: Sequence[Notification]) -> None:
+        """``event_types`` (in order) for each of ``items``, rows as they are after the change: the
+        last event carries the row's ``event_sequence``, the ones before it the numbers below."""
+        if not items or not event_types:
             return
         rows = []
         for n in items:
-            event_id = new_id("evt")
-            rows.append(
-                {
-                    "id": event_id,
-                    "tenant_id": n.tenant_id,
-                    "type": event_type,
-                    "notification_id": n.id,
-                    "sequence": n.event_sequence,
-                    "payload": notification_payload(event_id, event_type, n, n.updated_at),
-                }
-            )
+            for k, event_type in enumerate(event_types):
+                event_id = new_id("evt")
+                sequence = n.event_sequence - (len(event_types) - 1 - k)
+                rows.append(
+                    {
+                        "id": event_id,
+                        "tenant_id": n.tenant_id,
+                        "type": event_type,
+                        "notification_id": n.id,
+                        "sequence": sequence,
+                        "payload": notification_payload(event_id, event_type, n, n.updated_at, sequence),
+                    }
+                )
         await self._conn.execute(_RECORD, {"rows": msgspec.json.encode(rows).decode()})
 
     async def tenant_event(self, tenant_id: str, event_type: str, data: dict[str, Any]) -> None:

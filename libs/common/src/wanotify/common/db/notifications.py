@@ -20,7 +20,7 @@ from wanotify.common.db.dead_letter_filter import DeadLetterFilter
 from wanotify.common.db.delivery_log import Change, DeliveryLog
 from wanotify.common.db.rows import convert
 from wanotify.common.db.schema import delivery_log, notifications
-from wanotify.common.domain.client_events import notification_event
+from wanotify.common.domain.client_events import notification_events
 from wanotify.common.domain.notification import NewNotification, Notification
 from wanotify.common.domain.priority import PRIORITY_ORDER, Priority
 from wanotify.common.domain.status import CANCELABLE, CLAIMABLE, Status, check_transition
@@ -114,7 +114,7 @@ class NotificationRepository:
         stored_trace: bool = False,
     ) -> list[Notification]:
         check_transition(tuple(sources), to)
-        event = notification_event(tuple(sources), to)
+        events = notification_events(tuple(sources), to)
         stmt = (
             update(_n)
             .where(*where, _n.c.status.in_([s.value for s in sources]))
@@ -122,15 +122,15 @@ class NotificationRepository:
                 status=to.value,
                 updated_at=func.now(),
                 **({"attempt": _n.c.attempt + attempt_delta} if attempt_delta else {}),
-                **({"event_sequence": _n.c.event_sequence + 1} if event else {}),
+                **({"event_sequence": _n.c.event_sequence + len(events)} if events else {}),
                 **(values or {}),
             )
             .returning(*_n.c)
         )
         moved = [to_notification(r) for r in (await self._conn.execute(stmt)).all()]
         await self._log.add([change.row(n.id, to, n.attempt) for n in moved])
-        if event:
-            await self._events.notification_changed(event, moved)
+        if events:
+            await self._events.notification_changed(events, moved)
         if publish and moved:
             if self._stage is None:
                 raise RuntimeError("publishing a transition needs a unit of work's outbox")
@@ -146,7 +146,7 @@ class NotificationRepository:
                 **{f: getattr(item, f) for f in item.__struct_fields__ if f != "message"},
                 "status": item.status.value,
                 "message": msgspec.to_builtins(item.message),
-                "event_sequence": 1 if notification_event(None, item.status) else 0,
+                "event_sequence": len(notification_events(None, item.status)),
             }
             for item in items
         ]
@@ -154,9 +154,9 @@ class NotificationRepository:
         created = [to_notification(r) for r in result.all()]
         accepted = Change(event="accepted", source="api")
         await self._log.add([accepted.row(n.id, n.status, n.attempt) for n in created])
-        queued = [n for n in created if notification_event(None, n.status)]
+        queued = [n for n in created if notification_events(None, n.status)]
         if queued:
-            await self._events.notification_changed("notification.queued", queued)
+            await self._events.notification_changed(("notification.queued",), queued)
         return created
 
     async def cancel(self, notification_id: str, tenant_id: str) -> Notification | None:

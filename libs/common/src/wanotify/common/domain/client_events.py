@@ -28,18 +28,25 @@ _OUTCOMES = {
 _QUEUED_FROM = frozenset({Status.SCHEDULED, Status.FAILED})
 
 
-def notification_event(sources: Collection[Status] | None, to: Status) -> str | None:
-    """The event a move from ``sources`` (None: the row was just inserted) to ``to`` makes, or None."""
+def notification_events(sources: Collection[Status] | None, to: Status) -> tuple[str, ...]:
+    """The events a move from ``sources`` (None: the row was just inserted) to ``to`` makes, in
+    order. A failure is two: ``notification.failed``, then ``notification.dead_lettered`` (a failed
+    notification is in the dead-letter set, where ``POST /v1/dead-letters/replay`` finds it)."""
     if to is Status.QUEUED:
-        return "notification.queued" if sources is None or set(sources) <= _QUEUED_FROM else None
-    return _OUTCOMES.get(to)
+        return ("notification.queued",) if sources is None or set(sources) <= _QUEUED_FROM else ()
+    if to is Status.FAILED:
+        return ("notification.failed", "notification.dead_lettered")
+    outcome = _OUTCOMES.get(to)
+    return (outcome,) if outcome else ()
 
 
 def _iso(at: datetime | None) -> str | None:
     return at.isoformat().replace("+00:00", "Z") if at is not None else None
 
 
-def notification_payload(event_id: str, event_type: str, n: Notification, at: datetime) -> dict[str, Any]:
+def notification_payload(
+    event_id: str, event_type: str, n: Notification, at: datetime, sequence: int | None = None
+) -> dict[str, Any]:
     """The seed's shape ``{event, timestamp, data: {notification_id, status, recipient, metadata, …}}``
     plus the event id, the wamid, the error on failures, Meta's pricing, and ``sequence``."""
     data: dict[str, Any] = {
@@ -48,7 +55,7 @@ def notification_payload(event_id: str, event_type: str, n: Notification, at: da
         "recipient": n.recipient_phone,
         "event_type": n.event_type,
         "metadata": n.metadata,
-        "sequence": n.event_sequence,
+        "sequence": n.event_sequence if sequence is None else sequence,
         "attempt": n.attempt,
         "whatsapp_message_id": n.whatsapp_message_id,
         "batch_id": n.batch_id,
