@@ -1,5 +1,6 @@
 """The webhook repository against PostgreSQL: events fan out to subscribed endpoints only, in the
-transaction of the change; the retention purge keeps what is still due."""
+transaction of the change; the retention purge keeps what is still due. On a database of their own:
+no in-process worker tries to deliver these endpoints' (unsigned) events."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.builders import stored_notification
-from tests.support.world import TenantFixture
+from tests.support.world import TenantFixture, make_tenant
+from wanotify.common.crypto import SecretBox
 from wanotify.common.db.delivery_log import Change
 from wanotify.common.db.schema import webhook_deliveries, webhook_events
 from wanotify.common.db.uow import UnitOfWork
@@ -48,8 +50,10 @@ async def _deliveries(engine: AsyncEngine, nid: str) -> list[tuple[str, str, str
 
 
 async def test_events_fan_out_to_subscribed_endpoints_and_a_rollback_records_none(
-    engine: AsyncEngine, tenant: TenantFixture
+    own_database: tuple[str, AsyncEngine], box: SecretBox
 ) -> None:
+    _, engine = own_database
+    tenant = await make_tenant(engine, box, None)
     everything = await _endpoint(engine, tenant, ["*"])
     cancels = await _endpoint(engine, tenant, ["notification.canceled"])
     off = await _endpoint(engine, tenant, ["notification.*"], enabled=False)
@@ -75,8 +79,10 @@ async def test_events_fan_out_to_subscribed_endpoints_and_a_rollback_records_non
 
 
 async def test_the_purge_removes_old_events_but_keeps_those_still_due(
-    engine: AsyncEngine, tenant: TenantFixture
+    own_database: tuple[str, AsyncEngine], box: SecretBox
 ) -> None:
+    _, engine = own_database
+    tenant = await make_tenant(engine, box, None)
     await _endpoint(engine, tenant, ["*"])
     done = await stored_notification(engine, tenant, status=Status.QUEUED)
     due = await stored_notification(engine, tenant, status=Status.QUEUED)

@@ -6,9 +6,9 @@ URL at an address checked at delivery time (:mod:`wanotify.common.webhooks.trans
 attempt is logged; a failure is retried on the schedule (``Retry-After`` honoured within it), a
 410 Gone disables the endpoint.
 
-Isolation: the loop has its own concurrency, and an endpoint with deliveries in flight is not
-claimed again until they finish, so a hanging endpoint holds at most one batch
-(``WEBHOOK_ENDPOINT_CONCURRENCY``) of this worker's slots while the others flow.
+Isolation: the loop has its own concurrency, and no endpoint has more than
+``WEBHOOK_ENDPOINT_CONCURRENCY`` of this worker's deliveries in flight, so a hanging endpoint holds
+that many slots while the others flow.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class WebhookDeliverer:
                 claimed = await uow.webhooks.claim_due(
                     limit=free,
                     per_endpoint=self._settings.endpoint_concurrency,
-                    saturated=[e for e, n in self._in_flight.items() if n > 0],
+                    busy=dict(self._in_flight),
                     claim_seconds=self._settings.timeout_seconds + 5,  # outlasts one attempt
                     ordering_wait_seconds=self._settings.ordering_wait_seconds,
                 )

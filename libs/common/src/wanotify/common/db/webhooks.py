@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +18,10 @@ from wanotify.common.ids import new_id
 _e = webhook_endpoints
 _d = webhook_deliveries
 
-# Due deliveries, oldest due first, at most `per_endpoint` per endpoint, skipping endpoints this
-# worker has saturated; a notification's later event waits while an earlier one is unfinished, for
-# at most `wait` seconds after it was recorded. A `delivering` row whose claim lapsed (its worker
-# died) is due again.
+# Due deliveries, oldest due first, at most `per_endpoint` in flight per endpoint for this worker
+# (`busy`: what it already has in flight, by endpoint). A notification's later event waits while an
+# earlier one is unfinished, for at most `wait` seconds after it was recorded. A `delivering` row
+# whose claim lapsed (its worker died) is due again.
 _CLAIM = text(
     """
     WITH candidates AS (
@@ -30,7 +30,6 @@ _CLAIM = text(
         JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
         WHERE (d.status = 'pending' OR (d.status = 'delivering' AND d.claim_expires_at < now()))
           AND d.next_attempt_at <= now()
-          AND NOT (d.endpoint_id = ANY(CAST(:saturated AS text[])))
           AND (
             d.notification_id IS NULL
             OR d.created_at <= now() - make_interval(secs => :wait)
@@ -44,7 +43,7 @@ _CLAIM = text(
         LIMIT :scan
     ), chosen AS (
         SELECT d.id FROM webhook_deliveries d JOIN candidates c ON c.id = d.id
-        WHERE c.rank <= :per_endpoint
+        WHERE c.rank <= :per_endpoint - COALESCE((CAST(:busy AS jsonb) ->> d.endpoint_id)::int, 0)
         ORDER BY d.next_attempt_at
         LIMIT :limit
         FOR UPDATE OF d SKIP LOCKED
@@ -163,7 +162,7 @@ class WebhookRepository:
         *,
         limit: int,
         per_endpoint: int,
-        saturated: Sequence[str],
+        busy: Mapping[str, int],
         claim_seconds: float,
         ordering_wait_seconds: float,
     ) -> list[DueDelivery]:
@@ -174,7 +173,7 @@ class WebhookRepository:
                     "limit": limit,
                     "scan": max(limit * 4, 100),
                     "per_endpoint": per_endpoint,
-                    "saturated": list(saturated),
+                    "busy": msgspec.json.encode(dict(busy)).decode(),
                     "claim": float(claim_seconds),
                     "wait": float(ordering_wait_seconds),
                 },
