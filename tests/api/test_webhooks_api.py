@@ -197,6 +197,8 @@ async def test_the_endpoint_cap_is_a_422(strict: Client, tenant: TenantFixture) 
         ({"url": URL, "events": []}, "events"),
         ({"url": URL, "events": ["*"], "extra": 1}, "extra"),
         ({"url": URL, "events": ["*"], "description": "a\x00b"}, "description"),
+        ({"url": URL, "events": ["*"], "metadata": {"a\x00": "b"}}, "metadata"),  # a refused key
+        ({"url": URL, "events": ["*"], "metadata": {"a": 5}}, "metadata"),  # a refused value
     ],
 )
 async def test_malformed_bodies_are_400_naming_the_field(

@@ -17,7 +17,10 @@ from wanotify.common.edge.storable import INT64_MAX, INT64_MIN, check_storable
 
 T = TypeVar("T")
 
-_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+# msgspec names a refused dict key "`key` in `$.path`" and a dict's value "`$.path[...]`": both are
+# reported as the dict itself (the key is not known).
+_AT = re.compile(r" - at (?:`key` in )?`\$(?P<path>[^`]*)`$")
+_DICT_VALUE = re.compile(r"(?<=\w)\[\.\.\.\]")
 _FIELD_IN_MESSAGE = re.compile(r"field `(?P<name>[^`]+)`")
 
 # A field's own code when its value is refused, by the field's name (wherever it sits).
@@ -33,7 +36,7 @@ FIELD_CODES: dict[str, tuple[str, str]] = {
 def _field_of(error: msgspec.ValidationError) -> tuple[str | None, str]:
     text = str(error)
     match = _AT.search(text)
-    path = match.group("path").lstrip(".") if match else ""
+    path = _DICT_VALUE.sub("", match.group("path")).lstrip(".") if match else ""
     message = text[: match.start()] if match else text
     named = _FIELD_IN_MESSAGE.search(message)
     if named and ("missing required" in message or "unknown field" in message):
