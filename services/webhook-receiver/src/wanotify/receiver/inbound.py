@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from wanotify.common.clock import iso
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.phone import from_wa_id
 from wanotify.common.domain.template import normalize_language
@@ -100,7 +101,7 @@ class InboundHandler:
                 "from": phone,
                 "sender_id": sender_id,
                 "type": message.type,
-                "timestamp": _inbound_time(message.timestamp).isoformat().replace("+00:00", "Z"),
+                "timestamp": iso(_inbound_time(message.timestamp)),
                 "text": _words(message) or None,
                 "media": msgspec.to_builtins(media) if media is not None else None,
                 "in_reply_to": replied,

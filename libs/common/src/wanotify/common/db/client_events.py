@@ -9,13 +9,13 @@ the same event twice is impossible, not merely unlikely.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from wanotify.common.clock import iso, utcnow
 from wanotify.common.domain.client_events import notification_payload
 from wanotify.common.domain.notification import Notification
 from wanotify.common.ids import new_id
@@ -41,10 +41,6 @@ _RECORD = text(
      AND e.events && ARRAY[r.type, '*', split_part(r.type, '.', 1) || '.*']::varchar[]
     """
 )
-
-
-def utc_iso() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class ClientEvents:
@@ -77,7 +73,7 @@ class ClientEvents:
         """An event about the tenant rather than one notification (a reply, an opt-out, a paused
         sender): no per-notification order applies."""
         event_id = new_id("evt")
-        payload = {"id": event_id, "event": event_type, "timestamp": utc_iso(), "data": data}
+        payload = {"id": event_id, "event": event_type, "timestamp": iso(utcnow()), "data": data}
         row = {
             "id": event_id,
             "tenant_id": tenant_id,

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from wanotify.common.clock import iso
 from wanotify.common.domain.notification import Notification
 from wanotify.common.domain.status import Status
 
@@ -40,10 +41,6 @@ def notification_events(sources: Collection[Status] | None, to: Status) -> tuple
     return (outcome,) if outcome else ()
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at is not None else None
-
-
 def notification_payload(
     event_id: str, event_type: str, n: Notification, at: datetime, sequence: int | None = None
 ) -> dict[str, Any]:
@@ -64,4 +61,4 @@ def notification_payload(
         data["error"] = {"code": n.error_code, "title": n.error_message, "retryable": bool(n.error_retryable)}
     if n.pricing is not None:
         data["pricing"] = n.pricing
-    return {"id": event_id, "event": event_type, "timestamp": _iso(at), "data": data}
+    return {"id": event_id, "event": event_type, "timestamp": iso(at), "data": data}

@@ -28,10 +28,9 @@ from wanotify.api.webhooks.schemas import (
     WebhookPage,
     WebhookPatch,
 )
-from wanotify.common.clock import iso
+from wanotify.common.clock import iso, utcnow
 from wanotify.common.config import WebhookSettings
 from wanotify.common.crypto import SecretBox
-from wanotify.common.db.client_events import utc_iso
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.errors import DependencyUnavailable, NotFound, Unprocessable, ValidationFailed
 from wanotify.common.domain.notification import Principal
@@ -285,7 +284,7 @@ class WebhookService:
         payload = {
             "id": event_id,
             "event": "webhook.test",
-            "timestamp": utc_iso(),
+            "timestamp": iso(utcnow()),
             "data": {"webhook_id": endpoint_id, "message": "A test event from wa-notify"},
         }
         async with self._uow() as uow:
