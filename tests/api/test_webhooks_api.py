@@ -59,6 +59,11 @@ async def test_an_endpoint_round_trip(api: Client, tenant: TenantFixture, engine
     assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) >= 24
     assert webhook["events"] == ["notification.sent", "notification.*"]  # aliases expanded
     assert webhook["enabled"] is True and "secret" not in webhook
+    assert (webhook["breaker"], webhook["breaker_open_until"], webhook["failing_since"]) == (
+        "closed",
+        None,
+        None,
+    )
     async with engine.connect() as conn:
         stored = await conn.scalar(
             select(webhook_endpoints.c.secret_encrypted).where(webhook_endpoints.c.id == webhook["id"])

@@ -155,6 +155,10 @@ class WebhookSettings(msgspec.Struct, frozen=True):
     disable_after_seconds: float = 432000.0
     concurrency: int = 20
     endpoint_concurrency: int = 4
+    # After this many failed attempts in a row an endpoint's breaker opens: nothing is sent to it for
+    # `breaker_cooldown_seconds`, then one probe; a success closes it.
+    breaker_failures: int = 5
+    breaker_cooldown_seconds: float = 60.0
     poll_seconds: float = 0.5
     log_retention_days: int = 30
 
@@ -482,7 +486,17 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "WEBHOOK_ENDPOINT_CONCURRENCY",
         "webhooks.endpoint_concurrency",
-        "Deliveries in flight to one endpoint per worker: a slow endpoint holds no more than this.",
+        "Deliveries in flight to one endpoint, across workers: a slow endpoint holds no more than this.",
+    ),
+    EnvVar(
+        "WEBHOOK_BREAKER_FAILURES",
+        "webhooks.breaker_failures",
+        "Failed deliveries in a row that open an endpoint's breaker (nothing is sent to it while open).",
+    ),
+    EnvVar(
+        "WEBHOOK_BREAKER_COOLDOWN_SECONDS",
+        "webhooks.breaker_cooldown_seconds",
+        "How long an endpoint's breaker stays open before one probe delivery; a success closes it.",
     ),
     EnvVar(
         "WEBHOOK_POLL_SECONDS", "webhooks.poll_seconds", "How often an idle worker looks for due deliveries."
@@ -646,6 +660,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             disable_after_seconds=e.positive_number("WEBHOOK_DISABLE_AFTER_SECONDS"),
             concurrency=max(1, e.integer("WEBHOOK_CONCURRENCY")),
             endpoint_concurrency=max(1, e.integer("WEBHOOK_ENDPOINT_CONCURRENCY")),
+            breaker_failures=max(1, e.integer("WEBHOOK_BREAKER_FAILURES")),
+            breaker_cooldown_seconds=e.non_negative_number("WEBHOOK_BREAKER_COOLDOWN_SECONDS"),
             poll_seconds=e.positive_number("WEBHOOK_POLL_SECONDS"),
             log_retention_days=max(1, e.integer("WEBHOOK_LOG_RETENTION_DAYS")),
         ),

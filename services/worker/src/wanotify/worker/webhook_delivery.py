@@ -6,9 +6,12 @@ URL at an address checked at delivery time (:mod:`wanotify.common.webhooks.trans
 attempt is logged; a failure is retried on the schedule (``Retry-After`` honoured within it), a
 410 Gone disables the endpoint.
 
-Isolation: the loop has its own concurrency, and no endpoint has more than
-``WEBHOOK_ENDPOINT_CONCURRENCY`` of this worker's deliveries in flight, so a hanging endpoint holds
-that many slots while the others flow.
+Isolation: the loop has its own concurrency; no endpoint has more than
+``WEBHOOK_ENDPOINT_CONCURRENCY`` deliveries in flight (across workers), and each endpoint's due
+deliveries are claimed apart from the others', so a hanging endpoint holds that many slots and a
+backlog at one endpoint hides nobody else's. After ``WEBHOOK_BREAKER_FAILURES`` failures in a row an
+endpoint's breaker opens: nothing goes to it for ``WEBHOOK_BREAKER_COOLDOWN_SECONDS``, then one
+probe, whose success closes it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -28,11 +30,11 @@ from wanotify.common.crypto import SecretBox
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.webhook import AttemptOutcome, DueDelivery
 from wanotify.common.metrics import Metrics
+from wanotify.common.telemetry import link_to
 from wanotify.common.webhooks.schedule import next_delay
 from wanotify.common.webhooks.transport import WebhookTransport, endpoint_secrets
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer("wanotify.worker.webhooks")
 
 
 class WebhookDeliverer:
@@ -44,6 +46,7 @@ class WebhookDeliverer:
         settings: WebhookSettings,
         metrics: Metrics,
         rand: Callable[[], float] = random.random,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self._uow = uow
         self._transport = transport
@@ -51,7 +54,7 @@ class WebhookDeliverer:
         self._settings = settings
         self._metrics = metrics
         self._rand = rand
-        self._in_flight: Counter[str] = Counter()
+        self._tracer = tracer or trace.get_tracer("wanotify.worker.webhooks")
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
 
@@ -59,7 +62,7 @@ class WebhookDeliverer:
         """Claim and deliver until ``stop``; then let what is in flight finish (a delivery cut
         short is claimed again once its claim lapses: at least once)."""
         while not stop.is_set():
-            claimed = await self._claim()
+            claimed = await self.claim()
             for d in claimed:
                 self._start(d)
             if not claimed:
@@ -73,7 +76,8 @@ class WebhookDeliverer:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self._settings.timeout_seconds + 1)
 
-    async def _claim(self) -> list[DueDelivery]:
+    async def claim(self) -> list[DueDelivery]:
+        """Due deliveries, up to the free slots; none on a database error (logged, retried)."""
         free = self._settings.concurrency - len(self._tasks)
         if free <= 0:
             return []
@@ -82,7 +86,6 @@ class WebhookDeliverer:
                 claimed = await uow.webhooks.claim_due(
                     limit=free,
                     per_endpoint=self._settings.endpoint_concurrency,
-                    busy=dict(self._in_flight),
                     claim_seconds=self._settings.timeout_seconds + 5,  # outlasts one attempt
                     ordering_wait_seconds=self._settings.ordering_wait_seconds,
                 )
@@ -94,22 +97,18 @@ class WebhookDeliverer:
         return claimed
 
     def _start(self, d: DueDelivery) -> None:
-        self._in_flight[d.endpoint_id] += 1
         task = asyncio.create_task(self.deliver(d))
         self._tasks.add(task)
 
         def done(t: asyncio.Task[None]) -> None:
             self._tasks.discard(t)
-            self._in_flight[d.endpoint_id] -= 1
-            if self._in_flight[d.endpoint_id] <= 0:
-                del self._in_flight[d.endpoint_id]
             self._wake.set()
 
         task.add_done_callback(done)
 
     async def deliver(self, d: DueDelivery) -> None:
         """One attempt, recorded; never raises (a failure to record leaves the claim to lapse)."""
-        with tracer.start_as_current_span(
+        with self._tracer.start_as_current_span(
             f"webhook {d.event_type}",
             attributes={
                 "wanotify.webhook_endpoint_id": d.endpoint_id,
@@ -117,6 +116,7 @@ class WebhookDeliverer:
                 "wanotify.attempt": d.attempt,
                 **({"wanotify.notification_id": d.notification_id} if d.notification_id else {}),
             },
+            links=link_to(d.traceparent),
         ):
             try:
                 outcome = await self._attempt(d)
@@ -156,7 +156,7 @@ class WebhookDeliverer:
                 d,
                 outcome,
                 next_attempt_at=next_at,
-                disable_after_seconds=self._settings.disable_after_seconds,
+                health=self._settings,
                 disable_reason="the endpoint answered 410 Gone" if gone else None,
             )
             await uow.commit()

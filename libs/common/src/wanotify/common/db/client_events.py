@@ -19,15 +19,18 @@ from wanotify.common.clock import iso, utcnow
 from wanotify.common.domain.client_events import notification_payload
 from wanotify.common.domain.notification import Notification
 from wanotify.common.ids import new_id
+from wanotify.common.telemetry import current_traceparent
 
 _RECORD = text(
     """
     WITH input AS (
         SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-            AS x(id text, tenant_id text, type text, notification_id text, sequence int, payload jsonb)
+            AS x(id text, tenant_id text, type text, notification_id text, sequence int, payload jsonb,
+                 traceparent text)
     ), recorded AS (
-        INSERT INTO webhook_events (id, tenant_id, type, notification_id, sequence, payload)
-        SELECT i.id, i.tenant_id, i.type, i.notification_id, i.sequence, i.payload FROM input i
+        INSERT INTO webhook_events (id, tenant_id, type, notification_id, sequence, payload, traceparent)
+        SELECT i.id, i.tenant_id, i.type, i.notification_id, i.sequence, i.payload, i.traceparent
+        FROM input i
         WHERE EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant_id = i.tenant_id)
         RETURNING id, tenant_id, type, notification_id, sequence
     )
@@ -65,6 +68,7 @@ class ClientEvents:
                         "notification_id": n.id,
                         "sequence": sequence,
                         "payload": notification_payload(event_id, event_type, n, n.updated_at, sequence),
+                        "traceparent": n.traceparent,  # the delivery's span links to the notification's trace
                     }
                 )
         await self._conn.execute(_RECORD, {"rows": msgspec.json.encode(rows).decode()})
@@ -81,5 +85,6 @@ class ClientEvents:
             "notification_id": None,
             "sequence": 0,
             "payload": payload,
+            "traceparent": current_traceparent(),
         }
         await self._conn.execute(_RECORD, {"rows": msgspec.json.encode([row]).decode()})

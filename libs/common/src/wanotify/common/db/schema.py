@@ -261,6 +261,9 @@ webhook_endpoints = Table(
     _ts("disabled_at"),
     # Start of the current run of failed deliveries (auto-disable counts from here).
     _ts("failing_since"),
+    # The breaker: failed attempts in a row, and while it is open, when the next probe may go.
+    Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
+    _ts("breaker_open_until"),
     _ts("created_at", nullable=False, default_now=True),
     _ts("updated_at", nullable=False, default_now=True),
     Index("ix_webhook_endpoints_tenant", "tenant_id", "created_at"),
@@ -276,6 +279,8 @@ webhook_events = Table(
     Column("notification_id", String(40)),
     Column("sequence", Integer, nullable=False, server_default=text("0")),
     Column("payload", JSONB, nullable=False),
+    # The trace of the change that caused it: a delivery's span links to it.
+    Column("traceparent", String(64)),
     _ts("created_at", nullable=False, default_now=True),
     Index("ix_webhook_events_notification", "notification_id", "sequence"),
 )
@@ -304,6 +309,14 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_order", "endpoint_id", "notification_id", "sequence"),
     Index("ix_webhook_deliveries_log", "endpoint_id", "created_at"),
+    # The claim reads each endpoint's due rows and counts what it has in flight.
+    Index(
+        "ix_webhook_deliveries_endpoint_due",
+        "endpoint_id",
+        "next_attempt_at",
+        postgresql_where=text("status IN ('pending', 'delivering')"),
+    ),
+    Index("ix_webhook_deliveries_in_flight", "endpoint_id", postgresql_where=text("status = 'delivering'")),
 )
 
 # The delivery log: one row per attempt, as the API shows it.

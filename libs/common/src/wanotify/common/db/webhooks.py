@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, true, update
+from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from wanotify.common.config import WebhookSettings
 from wanotify.common.db.rows import convert
 from wanotify.common.db.schema import webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_events
 from wanotify.common.domain.webhook import AttemptOutcome, DeliveryRecord, DueDelivery, WebhookEndpoint
@@ -18,33 +19,47 @@ from wanotify.common.ids import new_id
 _e = webhook_endpoints
 _d = webhook_deliveries
 
-# Due deliveries, oldest due first, at most `per_endpoint` in flight per endpoint for this worker
-# (`busy`: what it already has in flight, by endpoint). A notification's later event waits while an
-# earlier one is unfinished, for at most `wait` seconds after it was recorded. A `delivering` row
-# whose claim lapsed (its worker died) is due again.
+# Due deliveries, taken per endpoint so that one endpoint's backlog never hides another's: each
+# enabled endpoint whose breaker is not open gets at most its free slots (`per_endpoint` less what
+# any worker has in flight to it; one probe while its breaker is half-open), oldest due first. A
+# notification's later event waits while an earlier one is unfinished, for at most `wait` seconds
+# after it was recorded. A `delivering` row whose claim lapsed (its worker died) is due again.
 _CLAIM = text(
     """
-    WITH candidates AS (
-        SELECT d.id, row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rank
-        FROM webhook_deliveries d
-        JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
-        WHERE (d.status = 'pending' OR (d.status = 'delivering' AND d.claim_expires_at < now()))
-          AND d.next_attempt_at <= now()
-          AND (
-            d.notification_id IS NULL
-            OR d.created_at <= now() - make_interval(secs => :wait)
-            OR NOT EXISTS (
-                SELECT 1 FROM webhook_deliveries p
-                WHERE p.endpoint_id = d.endpoint_id AND p.notification_id = d.notification_id
-                  AND p.sequence < d.sequence AND p.status IN ('pending', 'delivering')
-            )
-          )
-        ORDER BY d.next_attempt_at
-        LIMIT :scan
+    WITH slots AS (
+        SELECT e.id,
+               CASE WHEN e.breaker_open_until IS NULL THEN :per_endpoint ELSE 1 END
+               - (SELECT count(*) FROM webhook_deliveries f
+                  WHERE f.endpoint_id = e.id AND f.status = 'delivering' AND f.claim_expires_at >= now())
+               AS free
+        FROM webhook_endpoints e
+        WHERE e.enabled AND (e.breaker_open_until IS NULL OR e.breaker_open_until <= now())
+    ), candidates AS (
+        SELECT due.id, due.next_attempt_at
+        FROM slots s
+        CROSS JOIN LATERAL (
+            SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+            WHERE d.endpoint_id = s.id
+              AND d.status IN ('pending', 'delivering')
+              AND (d.status = 'pending' OR d.claim_expires_at < now())
+              AND d.next_attempt_at <= now()
+              AND (
+                d.notification_id IS NULL
+                OR d.created_at <= now() - make_interval(secs => :wait)
+                OR NOT EXISTS (
+                    SELECT 1 FROM webhook_deliveries p
+                    WHERE p.endpoint_id = d.endpoint_id AND p.notification_id = d.notification_id
+                      AND p.sequence < d.sequence AND p.status IN ('pending', 'delivering')
+                )
+              )
+            ORDER BY d.next_attempt_at, d.id
+            LIMIT GREATEST(s.free, 0)
+        ) due
+        WHERE s.free > 0
     ), chosen AS (
         SELECT d.id FROM webhook_deliveries d JOIN candidates c ON c.id = d.id
-        WHERE c.rank <= :per_endpoint - COALESCE((CAST(:busy AS jsonb) ->> d.endpoint_id)::int, 0)
-        ORDER BY d.next_attempt_at
+        WHERE d.status = 'pending' OR (d.status = 'delivering' AND d.claim_expires_at < now())
+        ORDER BY c.next_attempt_at
         LIMIT :limit
         FOR UPDATE OF d SKIP LOCKED
     ), claimed AS (
@@ -55,14 +70,18 @@ _CLAIM = text(
         RETURNING d.*
     )
     SELECT c.id, c.event_id, c.endpoint_id, c.tenant_id, c.event_type, c.attempt, c.created_at,
-           c.notification_id, ev.payload, e.url, e.secret_encrypted, e.previous_secret_encrypted,
-           e.previous_secret_expires_at
+           c.notification_id, ev.payload, ev.traceparent, e.url, e.secret_encrypted,
+           e.previous_secret_encrypted, e.previous_secret_expires_at
     FROM claimed c
     JOIN webhook_events ev ON ev.id = c.event_id
     JOIN webhook_endpoints e ON e.id = c.endpoint_id
     ORDER BY c.notification_id, c.event_id
     """
 )
+
+
+def _seconds(seconds: float) -> Any:
+    return func.make_interval(0, 0, 0, 0, 0, 0, seconds)
 
 
 class WebhookRepository:
@@ -132,7 +151,14 @@ class WebhookRepository:
 
     async def enable(self, endpoint_id: str, tenant_id: str) -> WebhookEndpoint | None:
         return await self.change(
-            endpoint_id, tenant_id, enabled=True, disabled_reason=None, disabled_at=None, failing_since=None
+            endpoint_id,
+            tenant_id,
+            enabled=True,
+            disabled_reason=None,
+            disabled_at=None,
+            failing_since=None,
+            consecutive_failures=0,
+            breaker_open_until=None,
         )
 
     async def disable(self, endpoint_id: str, tenant_id: str, reason: str) -> WebhookEndpoint | None:
@@ -148,7 +174,7 @@ class WebhookRepository:
             endpoint_id,
             tenant_id,
             previous_secret_encrypted=_e.c.secret_encrypted,
-            previous_secret_expires_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, overlap_seconds),
+            previous_secret_expires_at=func.now() + _seconds(overlap_seconds),
             secret_encrypted=secret_encrypted,
         )
 
@@ -162,7 +188,6 @@ class WebhookRepository:
         *,
         limit: int,
         per_endpoint: int,
-        busy: Mapping[str, int],
         claim_seconds: float,
         ordering_wait_seconds: float,
     ) -> list[DueDelivery]:
@@ -171,9 +196,7 @@ class WebhookRepository:
                 _CLAIM,
                 {
                     "limit": limit,
-                    "scan": max(limit * 4, 100),
                     "per_endpoint": per_endpoint,
-                    "busy": msgspec.json.encode(dict(busy)).decode(),
                     "claim": float(claim_seconds),
                     "wait": float(ordering_wait_seconds),
                 },
@@ -201,7 +224,7 @@ class WebhookRepository:
                     event_type="webhook.test",
                     status="delivering",
                     attempt=1,
-                    claim_expires_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, 60),
+                    claim_expires_at=func.now() + _seconds(60),
                 )
                 .returning(_d.c.id, _d.c.created_at)
             )
@@ -227,14 +250,16 @@ class WebhookRepository:
         outcome: AttemptOutcome,
         *,
         next_attempt_at: datetime | None,
-        disable_after_seconds: float,
+        health: WebhookSettings | None,
         disable_reason: str | None = None,
-        counts_for_health: bool = True,
     ) -> str:
         """Write the attempt to the log and settle the delivery: ``succeeded``, back to ``pending``
-        for ``next_attempt_at``, or ``failed`` (no next attempt). The endpoint's failing streak is
-        cleared by a success; a streak older than ``disable_after_seconds`` (or a ``disable_reason``,
-        a 410 Gone) disables it. Returns the delivery's new status."""
+        for ``next_attempt_at``, or ``failed`` (no next attempt). A success clears the endpoint's
+        failing streak and closes its breaker. The ``breaker_failures``-th failure in a row opens the
+        breaker for ``breaker_cooldown_seconds`` (as does a failed probe after it); a streak older
+        than ``disable_after_seconds`` (or a ``disable_reason``, a 410 Gone) disables the endpoint.
+        Those rules are ``health``'s; without it (a test event) the endpoint's health is left alone.
+        Returns the delivery's new status."""
         status = (
             "succeeded" if outcome.succeeded else ("pending" if next_attempt_at is not None else "failed")
         )
@@ -262,23 +287,32 @@ class WebhookRepository:
                 delivered_at=func.now() if status == "succeeded" else None,
             )
         )
-        if not counts_for_health:
+        if health is None:
             return status
         if outcome.succeeded:
             await self._conn.execute(
                 update(_e)
-                .where(_e.c.id == d.endpoint_id, _e.c.failing_since.is_not(None))
-                .values(failing_since=None)
+                .where(
+                    _e.c.id == d.endpoint_id,
+                    or_(_e.c.consecutive_failures > 0, _e.c.failing_since.is_not(None)),
+                )
+                .values(failing_since=None, consecutive_failures=0, breaker_open_until=None)
             )
             return status
+        failures = _e.c.consecutive_failures + 1
+        reopened = func.now() + _seconds(health.breaker_cooldown_seconds)
         await self._conn.execute(
             update(_e)
-            .where(_e.c.id == d.endpoint_id, _e.c.failing_since.is_(None))
-            .values(failing_since=func.now())
+            .where(_e.c.id == d.endpoint_id)
+            .values(
+                failing_since=func.coalesce(_e.c.failing_since, func.now()),
+                consecutive_failures=failures,
+                breaker_open_until=case(
+                    (failures >= health.breaker_failures, reopened), else_=_e.c.breaker_open_until
+                ),
+            )
         )
-        too_long = _e.c.failing_since < func.now() - func.make_interval(
-            0, 0, 0, 0, 0, 0, disable_after_seconds
-        )
+        too_long = _e.c.failing_since < func.now() - _seconds(health.disable_after_seconds)
         await self._conn.execute(
             update(_e)
             .where(_e.c.id == d.endpoint_id, _e.c.enabled, true() if disable_reason else too_long)

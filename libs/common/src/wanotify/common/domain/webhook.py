@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
+
+BreakerState = Literal["closed", "open", "half_open"]
 
 
 class WebhookEndpoint(msgspec.Struct, frozen=True):
@@ -24,6 +26,16 @@ class WebhookEndpoint(msgspec.Struct, frozen=True):
     disabled_reason: str | None = None
     disabled_at: datetime | None = None
     failing_since: datetime | None = None
+    consecutive_failures: int = 0
+    breaker_open_until: datetime | None = None
+
+
+def breaker_state(e: WebhookEndpoint, now: datetime) -> BreakerState:
+    """``closed``, ``open`` (nothing is sent until ``breaker_open_until``) or ``half_open`` (one
+    probe may go; its success closes the breaker, its failure opens it again)."""
+    if e.breaker_open_until is None:
+        return "closed"
+    return "open" if e.breaker_open_until > now else "half_open"
 
 
 class DueDelivery(msgspec.Struct, frozen=True):
@@ -42,6 +54,7 @@ class DueDelivery(msgspec.Struct, frozen=True):
     previous_secret_expires_at: datetime | None
     created_at: datetime
     notification_id: str | None = None
+    traceparent: str | None = None
 
 
 class AttemptOutcome(msgspec.Struct, frozen=True):

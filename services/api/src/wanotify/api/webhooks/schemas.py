@@ -8,6 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from wanotify.api.notifications.schemas import Time
+from wanotify.common.domain.webhook import BreakerState
 from wanotify.common.edge.text import MULTILINE_PATTERN, SINGLE_LINE_PATTERN
 
 WebhookUrl = Annotated[
@@ -78,6 +79,11 @@ class WebhookOut(msgspec.Struct):
     enabled: bool
     disabled_reason: str | None
     disabled_at: str | None
+    # Start of the current run of failed deliveries (it is disabled once the run is long enough).
+    failing_since: str | None
+    # `open`: nothing is sent until `breaker_open_until`; `half_open`: one probe may go.
+    breaker: BreakerState
+    breaker_open_until: str | None
     # During a rotation's overlap, when the old secret stops signing.
     previous_secret_expires_at: str | None
     created_at: str

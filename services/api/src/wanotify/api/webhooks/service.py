@@ -34,7 +34,7 @@ from wanotify.common.crypto import SecretBox
 from wanotify.common.db.uow import UnitOfWork
 from wanotify.common.domain.errors import DependencyUnavailable, NotFound, Unprocessable, ValidationFailed
 from wanotify.common.domain.notification import Principal
-from wanotify.common.domain.webhook import DeliveryRecord, WebhookEndpoint
+from wanotify.common.domain.webhook import DeliveryRecord, WebhookEndpoint, breaker_state
 from wanotify.common.ids import new_id
 from wanotify.common.webhooks.event_types import normalize_subscriptions
 from wanotify.common.webhooks.secrets import check_secret, generate_secret, secret_context
@@ -52,6 +52,9 @@ def view(e: WebhookEndpoint) -> WebhookOut:
         enabled=e.enabled,
         disabled_reason=e.disabled_reason,
         disabled_at=iso(e.disabled_at),
+        failing_since=iso(e.failing_since),
+        breaker=breaker_state(e, utcnow()),
+        breaker_open_until=iso(e.breaker_open_until),
         previous_secret_expires_at=iso(e.previous_secret_expires_at),
         created_at=iso(e.created_at) or "",
         updated_at=iso(e.updated_at) or "",
@@ -304,8 +307,7 @@ class WebhookService:
                 delivery,
                 outcome,
                 next_attempt_at=None,
-                disable_after_seconds=self._settings.disable_after_seconds,
-                counts_for_health=False,
+                health=None,  # a test event says nothing of the endpoint's health
             )
             await uow.commit()
         return TestOutcome(
