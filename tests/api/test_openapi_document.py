@@ -11,6 +11,8 @@ from openapi_spec_validator import validate
 
 from wanotify.api.app import create_app
 from wanotify.common.config import Settings
+from wanotify.common.webhooks.event_types import EVENT_TYPES
+from wanotify.common.webhooks.payloads import EVENT_BODIES
 
 Client = AsyncTestClient[Any]
 WRITE_METHODS = {"post", "put", "patch"}
@@ -119,3 +121,18 @@ async def test_the_docs_ui_is_served_with_its_assets_offline(api: Client, page: 
         asset = await api.get(source)
         assert asset.status_code == 200, source
         assert len(asset.content) > 1000, source
+
+
+def test_every_client_event_is_documented_under_webhooks(document: dict[str, Any]) -> None:
+    assert set(document["webhooks"]) == set(EVENT_TYPES) == set(EVENT_BODIES)
+    schemas = document["components"]["schemas"]
+    for event_type, item in document["webhooks"].items():
+        post = item["post"]
+        ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        body = schemas[ref.rsplit("/", 1)[1]]
+        assert event_type in body["properties"]["event"].get(
+            "enum", [body["properties"]["event"].get("const")]
+        )
+        assert {"id", "event", "timestamp", "data"} <= set(body["required"])
+        headers = {p["name"] for p in post["parameters"] if p["in"] == "header"}
+        assert {"webhook-id", "webhook-timestamp", "webhook-signature", "X-Webhook-Signature"} <= headers

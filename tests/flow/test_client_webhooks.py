@@ -23,6 +23,7 @@ from tests.support.sinks import Received, Sink, running_sink
 from tests.support.world import TenantFixture, order_request
 from wanotify.common.config import DEFAULT_SETTINGS
 from wanotify.common.db.schema import webhook_attempts, webhook_deliveries, webhook_endpoints
+from wanotify.common.webhooks.payloads import decode_event
 
 Client = AsyncTestClient[Any]
 LIFE = ["notification.queued", "notification.sent", "notification.delivered", "notification.read"]
@@ -32,6 +33,11 @@ LIFE = ["notification.queued", "notification.sent", "notification.delivered", "n
 async def sink() -> AsyncIterator[Sink]:
     async with running_sink() as s:
         yield s
+    # Every event any test here received is what the OpenAPI document's `webhooks` section says:
+    # decoded strictly with the types it is generated from (a missing or unknown field fails).
+    for received in s.received.values():
+        for r in received:
+            decode_event(r.body)
 
 
 async def _endpoint(api: Client, tenant: TenantFixture, url: str, events: list[str]) -> tuple[str, str]:

@@ -25,6 +25,7 @@ from litestar.static_files import create_static_files_router
 
 from wanotify.api.errors import ErrorEnvelope
 from wanotify.api.json_value import json_value_schemas
+from wanotify.api.webhooks.documentation import webhooks_section
 
 SCHEMA_PATH = "/schema"
 ASSETS_PATH = "/schema/assets"
@@ -154,9 +155,12 @@ def request_components(models: tuple[type[Any], ...]) -> dict[str, Any]:
 def finish_document(
     doc: Mapping[str, Any], examples: Mapping[str, Any], requests: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Litestar's document plus headers, links, request examples (by operationId) and the
-    request bodies' schemas from :func:`request_components`."""
+    """Litestar's document plus headers, links, request examples (by operationId), the request
+    bodies' schemas from :func:`request_components`, and the client events under ``webhooks``."""
     out = copy.deepcopy(dict(doc))
+    webhooks, event_schemas = webhooks_section()
+    out["webhooks"] = webhooks
+    out.setdefault("components", {}).setdefault("schemas", {}).update(event_schemas)
     components = out.setdefault("components", {})
     components["headers"] = {
         "X-Trace-Id": _TRACE_HEADER,
@@ -226,6 +230,8 @@ def openapi_config(version: str, examples: Mapping[str, Any], models: tuple[type
             Tag(name="opt-outs", description="Recipients who asked not to be messaged"),
             Tag(name="senders", description="The tenant's WhatsApp numbers and their pause state"),
             Tag(name="dead letters", description="Failed notifications, listable and replayable"),
+            Tag(name="webhooks", description="The tenant's webhook endpoints and their delivery log"),
+            Tag(name="client webhooks", description="The events wa-notify POSTs to the tenant's endpoints"),
             Tag(name="operations", description="Health of the service"),
         ],
         render_plugins=[
