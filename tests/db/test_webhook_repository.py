@@ -231,6 +231,8 @@ async def test_the_breaker_opens_after_failures_in_a_row_and_lets_one_probe_thro
         await _fail(engine, d, retry_in=0)
     assert await _breaker(engine, tenant, endpoint) == "open"
     assert await _claim(engine) == []  # though ten are due
+    async with UnitOfWork(engine) as uow:  # wanotify_webhook_breakers_open counts it
+        assert await uow.webhooks.unhealthy_counts() == (0, 1)
     await _cool_down(engine, endpoint)
     assert await _breaker(engine, tenant, endpoint) == "half_open"
     [probe] = await _claim(engine)  # one, not the cap of four

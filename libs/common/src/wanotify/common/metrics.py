@@ -146,6 +146,11 @@ class Metrics:
         self.webhook_endpoints_disabled = Gauge(
             "wanotify_webhook_endpoints_disabled", "Client webhook endpoints disabled", registry=r
         )
+        self.webhook_breakers_open = Gauge(
+            "wanotify_webhook_breakers_open",
+            "Client webhook endpoints whose breaker is open or half-open (nothing or one probe is sent)",
+            registry=r,
+        )
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -88,12 +88,14 @@ class SchedulerJobs:
         return len(ids)
 
     async def count_webhook_backlog(self) -> int:
-        """``wanotify_webhook_backlog`` (deliveries waiting or in flight) and the disabled endpoints."""
+        """``wanotify_webhook_backlog`` (deliveries waiting or in flight), the disabled endpoints and
+        the open breakers."""
         async with self._uow() as uow:
             backlog = await uow.webhooks.backlog()
-            disabled = await uow.webhooks.disabled_count()
+            disabled, breakers = await uow.webhooks.unhealthy_counts()
         self._metrics.webhook_backlog.set(backlog)
         self._metrics.webhook_endpoints_disabled.set(disabled)
+        self._metrics.webhook_breakers_open.set(breakers)
         return backlog
 
     async def purge_webhook_log(self) -> int:

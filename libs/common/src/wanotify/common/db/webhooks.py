@@ -430,9 +430,14 @@ class WebhookRepository:
         stmt = delete(webhook_events).where(webhook_events.c.id.in_(old)).returning(webhook_events.c.id)
         return len((await self._conn.execute(stmt)).all())
 
-    async def disabled_count(self) -> int:
-        stmt = select(func.count()).select_from(_e).where(_e.c.enabled.is_(False))
-        return int((await self._conn.execute(stmt)).scalar_one())
+    async def unhealthy_counts(self) -> tuple[int, int]:
+        """Endpoints disabled, and enabled endpoints whose breaker is open or half-open."""
+        stmt = select(
+            func.count().filter(_e.c.enabled.is_(False)),
+            func.count().filter(_e.c.enabled, _e.c.breaker_open_until.is_not(None)),
+        ).select_from(_e)
+        disabled, breakers = (await self._conn.execute(stmt)).one()
+        return int(disabled), int(breakers)
 
     async def backlog(self) -> int:
         stmt = select(func.count()).select_from(_d).where(_d.c.status.in_(["pending", "delivering"]))
