@@ -247,3 +247,21 @@ async def test_the_breaker_opens_after_failures_in_a_row_and_lets_one_probe_thro
         await uow.commit()
     assert await _breaker(engine, tenant, endpoint) == "closed"
     assert len(await _claim(engine)) == 4  # the cap again
+
+
+async def test_concurrent_claims_never_take_the_same_delivery(
+    own_database: tuple[str, AsyncEngine], box: SecretBox
+) -> None:
+    _, engine = own_database
+    tenant = await make_tenant(engine, box, None)
+    endpoint = await _endpoint(engine, tenant, ["*"])
+    await _add_due(engine, tenant, endpoint, 20, age=60)
+    async with UnitOfWork(engine) as one_worker:  # still claiming: its transaction is open
+        taken = await one_worker.webhooks.claim_due(
+            limit=4, per_endpoint=4, claim_seconds=60, ordering_wait_seconds=300
+        )
+        other_worker = await _claim(engine)  # skips the rows the first holds
+        await one_worker.commit()
+    assert len(taken) == 4 and other_worker
+    assert not {d.id for d in taken} & {d.id for d in other_worker}
+    assert await _claim(engine) == []  # once both committed, the endpoint is over its cap

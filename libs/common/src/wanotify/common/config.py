@@ -486,7 +486,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "WEBHOOK_ENDPOINT_CONCURRENCY",
         "webhooks.endpoint_concurrency",
-        "Deliveries in flight to one endpoint, across workers: a slow endpoint holds no more than this.",
+        "Deliveries in flight to one endpoint, across workers: a slow endpoint holds about this many.",
     ),
     EnvVar(
         "WEBHOOK_BREAKER_FAILURES",

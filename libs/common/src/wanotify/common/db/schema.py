@@ -309,11 +309,13 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_order", "endpoint_id", "notification_id", "sequence"),
     Index("ix_webhook_deliveries_log", "endpoint_id", "created_at"),
-    # The claim reads each endpoint's due rows and counts what it has in flight.
+    # The claim reads each endpoint's due rows in order (stopping at its free slots) and counts what
+    # it has in flight.
     Index(
         "ix_webhook_deliveries_endpoint_due",
         "endpoint_id",
         "next_attempt_at",
+        "id",
         postgresql_where=text("status IN ('pending', 'delivering')"),
     ),
     Index("ix_webhook_deliveries_in_flight", "endpoint_id", postgresql_where=text("status = 'delivering'")),

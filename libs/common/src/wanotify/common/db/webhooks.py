@@ -21,9 +21,12 @@ _d = webhook_deliveries
 
 # Due deliveries, taken per endpoint so that one endpoint's backlog never hides another's: each
 # enabled endpoint whose breaker is not open gets at most its free slots (`per_endpoint` less what
-# any worker has in flight to it; one probe while its breaker is half-open), oldest due first. A
-# notification's later event waits while an earlier one is unfinished, for at most `wait` seconds
-# after it was recorded. A `delivering` row whose claim lapsed (its worker died) is due again.
+# any worker has in flight to it; one probe while its breaker is half-open), oldest due first, read
+# from `ix_webhook_deliveries_endpoint_due` in order. Claims running at the same moment skip each
+# other's rows, but do not see each other's in flight until they commit, so for that moment an
+# endpoint may have up to the cap per claiming worker. A notification's later event waits while an
+# earlier one is unfinished, for at most `wait` seconds after it was recorded. A `delivering` row
+# whose claim lapsed (its worker died) is due again.
 _CLAIM = text(
     """
     WITH slots AS (
@@ -54,14 +57,11 @@ _CLAIM = text(
               )
             ORDER BY d.next_attempt_at, d.id
             LIMIT GREATEST(s.free, 0)
+            FOR UPDATE OF d SKIP LOCKED
         ) due
         WHERE s.free > 0
     ), chosen AS (
-        SELECT d.id FROM webhook_deliveries d JOIN candidates c ON c.id = d.id
-        WHERE d.status = 'pending' OR (d.status = 'delivering' AND d.claim_expires_at < now())
-        ORDER BY c.next_attempt_at
-        LIMIT :limit
-        FOR UPDATE OF d SKIP LOCKED
+        SELECT id FROM candidates ORDER BY next_attempt_at LIMIT :limit
     ), claimed AS (
         UPDATE webhook_deliveries d
         SET status = 'delivering', attempt = d.attempt + 1,

@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_webhook_deliveries_endpoint_due",
         "webhook_deliveries",
-        ["endpoint_id", "next_attempt_at"],
+        ["endpoint_id", "next_attempt_at", "id"],
         postgresql_where=sa.text("status IN ('pending', 'delivering')"),
     )
     op.create_index(
