@@ -10,27 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from wanotify.common.domain.errors import ValidationFailed
+from wanotify.common.webhooks.payloads import EVENT_BODIES
 
 WEBHOOK_TEST = "webhook.test"
 EVERYTHING = "*"
 MAX_SUBSCRIPTIONS = 50
 
-EVENT_TYPES: tuple[str, ...] = (
-    "notification.queued",
-    "notification.sent",
-    "notification.delivered",
-    "notification.read",
-    "notification.failed",
-    "notification.canceled",
-    "notification.expired",
-    "notification.dead_lettered",
-    "message.received",
-    "recipient.opted_out",
-    "recipient.opted_in",
-    "sender.paused",
-    "sender.resumed",
-    WEBHOOK_TEST,
-)
+# Every type a client can hear of, in the order of the catalogue of their bodies' types.
+EVENT_TYPES: tuple[str, ...] = tuple(EVENT_BODIES)
 
 # "notification", "message", "recipient", "sender", "webhook": what a ``<prefix>.*`` wildcard may name.
 EVENT_PREFIXES: tuple[str, ...] = tuple(dict.fromkeys(t.split(".", 1)[0] for t in EVENT_TYPES))
