@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Litestar, Response, get
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
+from wanotify.api.batches.controller import BatchController
 from wanotify.api.dead_letters.controller import DeadLetterController
 from wanotify.api.dependencies import dependencies
 from wanotify.api.errors import EXCEPTION_HANDLERS
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
         route_handlers=[
             NotificationController,
+            BatchController,
             TemplateController,
             OptOutController,
             WebhookController,

@@ -20,6 +20,7 @@ from wanotify.common.db.dead_letter_filter import DeadLetterFilter
 from wanotify.common.db.delivery_log import Change, DeliveryLog
 from wanotify.common.db.rows import convert
 from wanotify.common.db.schema import delivery_log, notifications
+from wanotify.common.domain.batch import BatchSummary, summarize_batch
 from wanotify.common.domain.client_events import notification_events
 from wanotify.common.domain.notification import NewNotification, Notification
 from wanotify.common.domain.priority import PRIORITY_ORDER, Priority
@@ -232,12 +233,16 @@ class NotificationRepository:
         *,
         statuses: Sequence[Status] = (),
         event_type: str | None = None,
+        batch_id: str | None = None,
         limit: int,
         after: tuple[datetime, str] | None = None,
     ) -> list[Notification]:
         """The tenant's notifications newest first by ``(created_at, id)``, on the tenant's
-        ``created_at`` index; ``after`` is the last row of the previous page (keyset, no OFFSET)."""
+        ``created_at`` index (or its batch index); ``after`` is the last row of the previous page
+        (keyset, no OFFSET)."""
         stmt = select(_n).where(_n.c.tenant_id == tenant_id)
+        if batch_id is not None:
+            stmt = stmt.where(_n.c.batch_id == batch_id)
         if statuses:
             stmt = stmt.where(_n.c.status.in_([s.value for s in statuses]))
         if event_type is not None:
@@ -247,6 +252,16 @@ class NotificationRepository:
             stmt = stmt.where(or_(_n.c.created_at < at, and_(_n.c.created_at == at, _n.c.id < last_id)))
         stmt = stmt.order_by(_n.c.created_at.desc(), _n.c.id.desc()).limit(limit)
         return [to_notification(r) for r in (await self._conn.execute(stmt)).all()]
+
+    async def batch_summary(self, tenant_id: str, batch_id: str) -> BatchSummary | None:
+        """A batch's notifications counted by status, on the batch index; None for no such batch."""
+        stmt = (
+            select(_n.c.status, func.count(), func.min(_n.c.created_at), func.max(_n.c.updated_at))
+            .where(_n.c.tenant_id == tenant_id, _n.c.batch_id == batch_id)
+            .group_by(_n.c.status)
+        )
+        rows = (await self._conn.execute(stmt)).all()
+        return summarize_batch(batch_id, [(Status(r[0]), int(r[1]), r[2], r[3]) for r in rows])
 
     async def dead_letters(
         self,

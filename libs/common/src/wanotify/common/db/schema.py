@@ -137,6 +137,15 @@ notifications = Table(
         postgresql_where=text("whatsapp_message_id IS NOT NULL"),
     ),
     Index("ix_notifications_tenant_created", "tenant_id", text("created_at DESC")),
+    # A bulk batch's notifications: its counts and its pages (`/v1/batches/{id}`).
+    Index(
+        "ix_notifications_tenant_batch",
+        "tenant_id",
+        "batch_id",
+        text("created_at DESC"),
+        text("id DESC"),
+        postgresql_where=text("batch_id IS NOT NULL"),
+    ),
     # Due work: unpublished rows by the time they become due (scheduler, outbox relay).
     Index(
         "ix_notifications_due",

@@ -10,6 +10,7 @@ from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParam
 
 from wanotify.api.dto import JsonBody
 from wanotify.api.notifications.schemas import (
+    BATCH_ID_PATTERN,
     EVENT_PATTERN,
     ID_PATTERN,
     BulkCreated,
@@ -143,12 +144,21 @@ class NotificationController(Controller):
         event_type: Annotated[
             str | None, QueryParameter(max_length=100, pattern=EVENT_PATTERN, description="Event type")
         ] = None,
+        batch_id: Annotated[
+            str | None,
+            QueryParameter(max_length=64, pattern=BATCH_ID_PATTERN, description="Only this bulk batch's"),
+        ] = None,
         limit: PageLimit = DEFAULT_PAGE,
         cursor: PageCursor = None,
     ) -> NotificationPage:
         """The tenant's notifications, newest first, a page at a time."""
         return await notifications.list(
-            principal, statuses=status or (), event_type=event_type, limit=limit, cursor=cursor
+            principal,
+            statuses=status or (),
+            event_type=event_type,
+            batch_id=batch_id,
+            limit=limit,
+            cursor=cursor,
         )
 
     @get("/{notification_id:str}", **operation("getNotification", "notifications:read", errors=(404,)))

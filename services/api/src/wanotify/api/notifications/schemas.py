@@ -158,7 +158,8 @@ class NotificationIn(msgspec.Struct, forbid_unknown_fields=True):
     expires_at: Time | None = None
 
 
-BatchId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+BATCH_ID_PATTERN = r"^[A-Za-z0-9._:\-]+$"
+BatchId = Annotated[str, Meta(min_length=1, max_length=64, pattern=BATCH_ID_PATTERN)]
 MAX_BULK = 100
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from wanotify.api.batches.schemas import BatchOut
 from wanotify.api.notifications.rules import IngestRules
 from wanotify.api.notifications.schemas import (
     MAX_BULK,
@@ -346,16 +347,36 @@ class NotificationService:
         event_type: str | None,
         limit: int,
         cursor: str | None,
+        batch_id: str | None = None,
     ) -> NotificationPage:
         after = decode_cursor(cursor) if cursor else None
         async with self._uow() as uow:
             rows = await uow.notifications.page(
-                principal.tenant_id, statuses=statuses, event_type=event_type, limit=limit + 1, after=after
+                principal.tenant_id,
+                statuses=statuses,
+                event_type=event_type,
+                batch_id=batch_id,
+                limit=limit + 1,
+                after=after,
             )
         page = rows[:limit]
         more = len(rows) > limit
         next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
         return NotificationPage([view_of(n) for n in page], next_cursor)
+
+    async def batch(self, principal: Principal, batch_id: str) -> BatchOut:
+        async with self._uow() as uow:
+            summary = await uow.notifications.batch_summary(principal.tenant_id, batch_id)
+        if summary is None:
+            raise NotFound(f"Batch {batch_id} not found", field="batch_id")
+        return BatchOut(
+            id=summary.id,
+            total=summary.total,
+            counts=summary.counts,
+            settled=summary.settled,
+            created_at=iso(summary.created_at) or "",
+            updated_at=iso(summary.updated_at) or "",
+        )
 
     async def get(self, principal: Principal, notification_id: str) -> NotificationView:
         async with self._uow() as uow:
