@@ -290,8 +290,11 @@ class NotificationRepository:
         return await self._log.history(notification_id)
 
     async def log(self, notification_id: str, status: Status, attempt: int, change: Change) -> None:
-        """A log row that moves nothing (a Meta report that changed nothing, say)."""
-        await self._log.add([change.row(notification_id, status, attempt)])
+        """A log row that moves nothing (a Meta report that changed nothing, say): marked
+        ``applied: false``, so the history does not read it as a move to ``status``."""
+        row = change.row(notification_id, status, attempt)
+        row["detail"] = {**(change.detail or {}), "applied": False}
+        await self._log.add([row])
 
     async def mark_enqueued(self, ids: Sequence[str]) -> None:
         if ids:

@@ -17,8 +17,10 @@ from wanotify.api.notifications.schemas import (
     BulkIn,
     BulkRequest,
     NotificationCreated,
+    NotificationHistory,
     NotificationIn,
     NotificationPage,
+    NotificationStatus,
     NotificationView,
 )
 from wanotify.api.notifications.service import (
@@ -170,6 +172,34 @@ class NotificationController(Controller):
     ) -> NotificationView:
         """The notification's status document."""
         return await notifications.get(principal, notification_id)
+
+    @get(
+        "/{notification_id:str}/status",
+        **operation("getNotificationStatus", "notifications:read", errors=(404,)),
+    )
+    async def read_status(
+        self,
+        principal: NamedDependency[Principal],
+        notifications: NamedDependency[NotificationService],
+        notification_id: NotificationIdPath,
+    ) -> NotificationStatus:
+        """The lean status view: status, timestamps, the error and the attempts."""
+        return await notifications.status(principal, notification_id)
+
+    @get(
+        "/{notification_id:str}/events",
+        **operation("listNotificationEvents", "notifications:read", errors=(404,)),
+    )
+    async def history(
+        self,
+        principal: NamedDependency[Principal],
+        notifications: NamedDependency[NotificationService],
+        notification_id: NotificationIdPath,
+    ) -> NotificationHistory:
+        """Every status change and attempt, oldest first: `from` → `to`, who made it, the error, the
+        wamid and Meta's pricing. A row with `applied: false` recorded something that moved nothing
+        (a late or superseded Meta report)."""
+        return await notifications.history(principal, notification_id)
 
     @delete(
         "/{notification_id:str}",

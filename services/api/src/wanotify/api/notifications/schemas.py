@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from wanotify.api.json_value import JSON_VALUE, METADATA_DEPTH
+from wanotify.common.domain.history import HistoryEntry
 from wanotify.common.domain.phone import E164_MAX_LENGTH, E164_PATTERN
 from wanotify.common.edge.storable import TIME_PATTERN
 from wanotify.common.edge.text import MULTILINE_PATTERN, SINGLE_LINE_PATTERN
@@ -240,6 +241,27 @@ class NotificationView(msgspec.Struct):
     next_attempt_at: str | None = None  # while queued or rate_limited: when it is tried next
     message_type: str | None = None  # template, text, image, document or video
     template: TemplateRef | None = None
+
+
+class NotificationStatus(msgspec.Struct):
+    """The seed's lean status view (`GET /v1/notifications/{id}/status`)."""
+
+    id: str
+    status: str
+    recipient: str
+    created_at: str
+    sent_at: str | None
+    delivered_at: str | None
+    read_at: str | None
+    error: ErrorOut | None
+    delivery_attempts: int
+
+
+class NotificationHistory(msgspec.Struct):
+    """Every status change and attempt, oldest first."""
+
+    notification_id: str
+    events: list[HistoryEntry]
 
 
 class NotificationPage(msgspec.Struct):

@@ -21,8 +21,10 @@ from wanotify.api.notifications.schemas import (
     ErrorOut,
     ItemError,
     NotificationCreated,
+    NotificationHistory,
     NotificationIn,
     NotificationPage,
+    NotificationStatus,
     NotificationView,
     TemplateRef,
 )
@@ -41,6 +43,7 @@ from wanotify.common.domain.errors import (
     NotFound,
     ValidationFailed,
 )
+from wanotify.common.domain.history import history_of
 from wanotify.common.domain.message import TemplateContent, TextContent
 from wanotify.common.domain.notification import NewNotification, Notification, Principal
 from wanotify.common.domain.status import Status
@@ -119,12 +122,30 @@ def _content_view(n: Notification) -> dict[str, Any]:
 _WAITING = (Status.QUEUED, Status.RATE_LIMITED)
 
 
-def view_of(n: Notification) -> NotificationView:
-    error = None
+def _error_of(n: Notification) -> ErrorOut | None:
     if n.status is Status.FAILED or n.error_code:
-        error = ErrorOut(
+        return ErrorOut(
             code=n.error_code or "UNKNOWN", message=n.error_message or "", retryable=n.error_retryable
         )
+    return None
+
+
+def status_of(n: Notification) -> NotificationStatus:
+    return NotificationStatus(
+        id=n.id,
+        status=n.status.value,
+        recipient=n.recipient_phone,
+        created_at=iso(n.created_at) or "",
+        sent_at=iso(n.sent_at),
+        delivered_at=iso(n.delivered_at),
+        read_at=iso(n.read_at),
+        error=_error_of(n),
+        delivery_attempts=n.attempt,
+    )
+
+
+def view_of(n: Notification) -> NotificationView:
+    error = _error_of(n)
     return NotificationView(
         id=n.id,
         event_type=n.event_type,
@@ -379,8 +400,22 @@ class NotificationService:
         )
 
     async def get(self, principal: Principal, notification_id: str) -> NotificationView:
+        return view_of(await self._owned(principal, notification_id))
+
+    async def status(self, principal: Principal, notification_id: str) -> NotificationStatus:
+        return status_of(await self._owned(principal, notification_id))
+
+    async def history(self, principal: Principal, notification_id: str) -> NotificationHistory:
+        async with self._uow() as uow:
+            n = await uow.notifications.get(notification_id, principal.tenant_id)
+            rows = await uow.notifications.history(notification_id) if n is not None else []
+        if n is None:
+            raise NotFound(f"Notification {notification_id} not found", field="id")
+        return NotificationHistory(notification_id=n.id, events=history_of(rows))
+
+    async def _owned(self, principal: Principal, notification_id: str) -> Notification:
         async with self._uow() as uow:
             n = await uow.notifications.get(notification_id, principal.tenant_id)
         if n is None:
             raise NotFound(f"Notification {notification_id} not found", field="id")
-        return view_of(n)
+        return n
