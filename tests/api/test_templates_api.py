@@ -8,6 +8,7 @@ import httpx
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.processes import eventually
 from tests.support.world import (
     TenantFixture,
     add_sandbox_templates,
@@ -57,7 +58,7 @@ async def test_list_shows_the_synced_templates_of_this_tenant_only(
 
 
 async def test_sync_on_demand_adds_updates_and_removes(
-    api: Client, tenant: TenantFixture, engine: AsyncEngine, sandbox_url: str
+    api: Client, tenant: TenantFixture, engine: AsyncEngine, sandbox_url: str, receiver: str
 ) -> None:
     await add_sandbox_templates(
         sandbox_url,
@@ -65,6 +66,15 @@ async def test_sync_on_demand_adds_updates_and_removes(
         template("shipping_update", "en", "Order {{1}} shipped."),
         template("hello", "en", "Hello again.", status="PAUSED"),
     )
+
+    # Meta (the sandbox) tells the receiver of hello's new status; let that land first. The
+    # receiver runs on this test's event loop, which the in-process API client blocks while it
+    # waits: a sync that met the receiver's open transaction on that row would never finish.
+    async def hello() -> str:
+        async with UnitOfWork(engine) as uow:
+            return (await uow.templates.for_tenant(tenant.tenant_id, name="hello"))[0].status
+
+    await eventually(hello, lambda status: status == "PAUSED", what="the PAUSED webhook applied")
     await put_registry_templates(engine, tenant, template("deleted_at_meta", "en", "bye"))
     r = await api.post("/v1/templates/sync", headers=tenant.auth)
     assert r.status_code == 200, r.text
