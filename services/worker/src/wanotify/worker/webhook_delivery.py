@@ -6,8 +6,9 @@ URL at an address checked at delivery time (:mod:`wanotify.common.webhooks.trans
 attempt is logged; a failure is retried on the schedule (``Retry-After`` honoured within it), a
 410 Gone disables the endpoint.
 
-Isolation: the loop has its own concurrency; no endpoint has more than
-``WEBHOOK_ENDPOINT_CONCURRENCY`` deliveries in flight (across workers), and each endpoint's due
+Isolation: the loop has its own concurrency; an endpoint has at most
+``WEBHOOK_ENDPOINT_CONCURRENCY`` deliveries in flight across workers (claims at the same instant
+may each fill it once), and each endpoint's due
 deliveries are claimed apart from the others', so a hanging endpoint holds that many slots and a
 backlog at one endpoint hides nobody else's. After ``WEBHOOK_BREAKER_FAILURES`` failures in a row an
 endpoint's breaker opens: nothing goes to it for ``WEBHOOK_BREAKER_COOLDOWN_SECONDS``, then one
