@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from wanotify.common.db.client_events import ClientEvents
 from wanotify.common.db.dead_letter_filter import DeadLetterFilter
 from wanotify.common.db.delivery_log import Change, DeliveryLog
+from wanotify.common.db.notification_filter import NotificationFilter
 from wanotify.common.db.rows import convert
 from wanotify.common.db.schema import delivery_log, notifications
 from wanotify.common.domain.batch import BatchSummary, summarize_batch
@@ -230,23 +231,14 @@ class NotificationRepository:
     async def page(
         self,
         tenant_id: str,
+        flt: NotificationFilter,
         *,
-        statuses: Sequence[Status] = (),
-        event_type: str | None = None,
-        batch_id: str | None = None,
         limit: int,
         after: tuple[datetime, str] | None = None,
     ) -> list[Notification]:
-        """The tenant's notifications newest first by ``(created_at, id)``, on the tenant's
-        ``created_at`` index (or its batch index); ``after`` is the last row of the previous page
-        (keyset, no OFFSET)."""
-        stmt = select(_n).where(_n.c.tenant_id == tenant_id)
-        if batch_id is not None:
-            stmt = stmt.where(_n.c.batch_id == batch_id)
-        if statuses:
-            stmt = stmt.where(_n.c.status.in_([s.value for s in statuses]))
-        if event_type is not None:
-            stmt = stmt.where(_n.c.event_type == event_type)
+        """The tenant's notifications that ``flt`` speaks of, newest first by ``(created_at, id)``;
+        ``after`` is the last row of the previous page (keyset, no OFFSET)."""
+        stmt = select(_n).where(*flt.conditions(tenant_id))
         if after is not None:
             at, last_id = after
             stmt = stmt.where(or_(_n.c.created_at < at, and_(_n.c.created_at == at, _n.c.id < last_id)))

@@ -146,6 +146,14 @@ notifications = Table(
         text("id DESC"),
         postgresql_where=text("batch_id IS NOT NULL"),
     ),
+    # The search: one recipient's notifications, and metadata containment (`metadata.<key>=`).
+    Index("ix_notifications_tenant_recipient", "tenant_id", "recipient_phone", text("created_at DESC")),
+    Index(
+        "ix_notifications_metadata",
+        "metadata",
+        postgresql_using="gin",
+        postgresql_ops={"metadata": "jsonb_path_ops"},
+    ),
     # Due work: unpublished rows by the time they become due (scheduler, outbox relay).
     Index(
         "ix_notifications_due",

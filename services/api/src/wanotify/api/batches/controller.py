@@ -15,6 +15,7 @@ from wanotify.api.notifications.schemas import BATCH_ID_PATTERN, NotificationPag
 from wanotify.api.notifications.service import NotificationService
 from wanotify.api.openapi import operation
 from wanotify.api.paging import DEFAULT_PAGE, PageCursor, PageLimit
+from wanotify.common.db.notification_filter import NotificationFilter
 from wanotify.common.domain.notification import Principal
 from wanotify.common.domain.status import Status
 
@@ -59,6 +60,5 @@ class BatchController(Controller):
     ) -> NotificationPage:
         """The batch's notifications, newest first, a page at a time."""
         await notifications.batch(principal, batch_id)  # 404 for a batch the tenant does not have
-        return await notifications.list(
-            principal, statuses=status or (), event_type=None, batch_id=batch_id, limit=limit, cursor=cursor
-        )
+        flt = NotificationFilter(statuses=tuple(status or ()), batch_id=batch_id)
+        return await notifications.list(principal, flt, limit=limit, cursor=cursor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, delete, get, post
@@ -23,6 +24,7 @@ from wanotify.api.notifications.schemas import (
     NotificationStatus,
     NotificationView,
 )
+from wanotify.api.notifications.search import metadata_filter
 from wanotify.api.notifications.service import (
     NotificationService,
     Reply,
@@ -32,7 +34,11 @@ from wanotify.api.notifications.service import (
 )
 from wanotify.api.openapi import operation
 from wanotify.api.paging import DEFAULT_PAGE, PageCursor, PageLimit
+from wanotify.api.query import check_times, time_parameter
+from wanotify.common.db.notification_filter import NotificationFilter
 from wanotify.common.domain.notification import Principal
+from wanotify.common.domain.phone import E164_MAX_LENGTH, E164_PATTERN
+from wanotify.common.domain.priority import Priority
 from wanotify.common.domain.status import Status
 from wanotify.common.edge.text import SINGLE_LINE_PATTERN, check_text
 from wanotify.common.telemetry import current_traceparent
@@ -137,6 +143,7 @@ class NotificationController(Controller):
     @get("/", **operation("listNotifications", "notifications:read"))
     async def list_notifications(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         notifications: NamedDependency[NotificationService],
         status: Annotated[
@@ -150,18 +157,43 @@ class NotificationController(Controller):
             str | None,
             QueryParameter(max_length=64, pattern=BATCH_ID_PATTERN, description="Only this bulk batch's"),
         ] = None,
+        recipient: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=E164_PATTERN, max_length=E164_MAX_LENGTH, description="The recipient, in E.164"
+            ),
+        ] = None,
+        template: Annotated[
+            str | None,
+            QueryParameter(pattern=r"^[a-z0-9_]+$", max_length=512, description="The template's name"),
+        ] = None,
+        sender_id: Annotated[
+            str | None, QueryParameter(pattern=ID_PATTERN, max_length=64, description="The sender's id")
+        ] = None,
+        priority: Annotated[Priority | None, QueryParameter(description="The priority")] = None,
+        created_after: Annotated[datetime | None, time_parameter("Created at or after")] = None,
+        created_before: Annotated[datetime | None, time_parameter("Created before")] = None,
+        updated_after: Annotated[datetime | None, time_parameter("Last changed at or after")] = None,
         limit: PageLimit = DEFAULT_PAGE,
         cursor: PageCursor = None,
     ) -> NotificationPage:
-        """The tenant's notifications, newest first, a page at a time."""
-        return await notifications.list(
-            principal,
-            statuses=status or (),
+        """The tenant's notifications, newest first, a page at a time. Filters combine (all must
+        hold); `metadata.<key>=<value>` (up to 10) keeps those whose metadata holds that value."""
+        check_times(created_after=created_after, created_before=created_before, updated_after=updated_after)
+        flt = NotificationFilter(
+            statuses=tuple(status or ()),
             event_type=event_type,
             batch_id=batch_id,
-            limit=limit,
-            cursor=cursor,
+            recipient=recipient,
+            template=template,
+            sender_id=sender_id,
+            priority=priority.value if priority is not None else None,
+            metadata=metadata_filter(request.query_params.items()),
+            created_after=created_after,
+            created_before=created_before,
+            updated_after=updated_after,
         )
+        return await notifications.list(principal, flt, limit=limit, cursor=cursor)
 
     @get("/{notification_id:str}", **operation("getNotification", "notifications:read", errors=(404,)))
     async def read(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from wanotify.api.paging import decode_cursor, encode_cursor
 from wanotify.common.cache import TtlCache
 from wanotify.common.clock import iso, utcnow
 from wanotify.common.db.idempotency import StoredResponse
+from wanotify.common.db.notification_filter import NotificationFilter
 from wanotify.common.db.policies import TenantPolicies
 from wanotify.common.db.uow import UnitOfWork, with_outbox
 from wanotify.common.domain.errors import (
@@ -361,25 +362,11 @@ class NotificationService:
         return view_of(canceled)
 
     async def list(
-        self,
-        principal: Principal,
-        *,
-        statuses: Sequence[Status],
-        event_type: str | None,
-        limit: int,
-        cursor: str | None,
-        batch_id: str | None = None,
+        self, principal: Principal, flt: NotificationFilter, *, limit: int, cursor: str | None
     ) -> NotificationPage:
         after = decode_cursor(cursor) if cursor else None
         async with self._uow() as uow:
-            rows = await uow.notifications.page(
-                principal.tenant_id,
-                statuses=statuses,
-                event_type=event_type,
-                batch_id=batch_id,
-                limit=limit + 1,
-                after=after,
-            )
+            rows = await uow.notifications.page(principal.tenant_id, flt, limit=limit + 1, after=after)
         page = rows[:limit]
         more = len(rows) > limit
         next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None

@@ -1,4 +1,4 @@
-"""issue 12: a bulk batch's notifications by tenant and batch, newest first
+"""issue 12: the indexes of the notification search (a batch, a recipient, metadata containment)
 
 Revision ID: 0006
 Revises: 0005
@@ -22,7 +22,21 @@ def upgrade() -> None:
         ["tenant_id", "batch_id", sa.text("created_at DESC"), sa.text("id DESC")],
         postgresql_where=sa.text("batch_id IS NOT NULL"),
     )
+    op.create_index(
+        "ix_notifications_tenant_recipient",
+        "notifications",
+        ["tenant_id", "recipient_phone", sa.text("created_at DESC")],
+    )
+    op.create_index(
+        "ix_notifications_metadata",
+        "notifications",
+        ["metadata"],
+        postgresql_using="gin",
+        postgresql_ops={"metadata": "jsonb_path_ops"},
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_notifications_metadata", "notifications")
+    op.drop_index("ix_notifications_tenant_recipient", "notifications")
     op.drop_index("ix_notifications_tenant_batch", "notifications")
