@@ -67,6 +67,10 @@ api_keys = Table(
     _ts("created_at", nullable=False, default_now=True),
     _ts("expires_at"),
     _ts("revoked_at"),
+    # Written at most once a minute per key, never on every request.
+    _ts("last_used_at"),
+    # A rotated key names its successor; it works until its `expires_at` (the grace time).
+    Column("replaced_by", String(40)),
 )
 
 senders = Table(
@@ -82,6 +86,9 @@ senders = Table(
     # Meta's messaging limit: unique users reached outside the service window per 24 h; NULL = unlimited.
     Column("messaging_limit", Integer),
     Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    # Tiers set by hand are pinned: the scheduler's read of Meta's tiers leaves them alone.
+    Column("tiers_pinned", Boolean, nullable=False, server_default=text("false")),
+    _ts("tiers_synced_at"),
     Column("paused_reason", Text),
     Column("paused_code", String(32)),
     _ts("paused_at"),
@@ -97,6 +104,8 @@ notifications = Table(
     Column("batch_id", String(64)),
     Column("event_type", String(100), nullable=False),
     Column("recipient_phone", String(16), nullable=False),
+    # ISO 3166 alpha-2, derived from the number at ingest (NULL on rows older than issue 12).
+    Column("recipient_country", String(2)),
     Column("priority", String(8), nullable=False),
     Column("status", String(16), nullable=False),
     Column("message", JSONB, nullable=False),
@@ -148,6 +157,14 @@ notifications = Table(
     ),
     # The search: one recipient's notifications, and metadata containment (`metadata.<key>=`).
     Index("ix_notifications_tenant_recipient", "tenant_id", "recipient_phone", text("created_at DESC")),
+    Index("ix_notifications_tenant_status", "tenant_id", "status", text("created_at DESC")),
+    Index(
+        "ix_notifications_tenant_template",
+        "tenant_id",
+        text("(message ->> 'name')"),
+        text("created_at DESC"),
+    ),
+    Index("ix_notifications_tenant_country", "tenant_id", "recipient_country", text("created_at DESC")),
     Index(
         "ix_notifications_metadata",
         "metadata",
@@ -231,10 +248,31 @@ templates = Table(
     Column("category", String(32)),
     Column("parameter_format", String(16), nullable=False, server_default=text("'POSITIONAL'")),
     Column("components", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    # Meta's GREEN / YELLOW / RED / UNKNOWN, from `message_template_quality_update`.
+    Column("quality_score", String(16)),
+    Column("rejected_reason", Text),
     _ts("synced_at", nullable=False, default_now=True),
     _ts("updated_at", nullable=False, default_now=True),
     Index("ix_templates_lookup", "tenant_id", "name", "language"),
     Index("uq_templates_waba_name_language", "tenant_id", "waba_id", "name", "language", unique=True),
+)
+
+# Media uploaded to Meta through `POST /v1/media`: Meta keeps an upload 30 days.
+media = Table(
+    "media",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", String(40), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("sender_id", String(40), ForeignKey("senders.id", ondelete="CASCADE"), nullable=False),
+    Column("meta_media_id", String(128), nullable=False),
+    Column("media_type", String(16), nullable=False),
+    Column("mime_type", String(128), nullable=False),
+    Column("file_size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("filename", Text),
+    _ts("created_at", nullable=False, default_now=True),
+    _ts("expires_at", nullable=False),
+    Index("ix_media_tenant_created", "tenant_id", "created_at"),
 )
 
 # The 24-hour customer-service window: opened (and reset) by every inbound message.
