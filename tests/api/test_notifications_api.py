@@ -508,5 +508,5 @@ async def test_health_is_503_when_a_required_dependency_is_down(settings: Any) -
 async def test_metrics_are_exposed(api: Client, tenant: TenantFixture) -> None:
     await api.post("/v1/notifications", json=order_request(), headers=tenant.auth)
     text_ = (await api.get("/metrics")).text
-    assert 'wanotify_notifications_accepted_total{priority="normal"}' in text_
+    assert 'wanotify_notifications_accepted_total{priority="normal",recipient_country="US"}' in text_
     assert 'route="/v1/notifications"' in text_

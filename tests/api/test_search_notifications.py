@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.builders import stored_notification
-from tests.support.world import TenantFixture, make_tenant
+from tests.support.world import TenantFixture, make_tenant, order_request
 from wanotify.common.crypto import SecretBox
 from wanotify.common.domain.message import TemplateContent
 from wanotify.common.domain.status import Status
@@ -122,3 +122,44 @@ async def test_a_bad_filter_is_a_400_naming_it(
     assert r.status_code == 400, r.text
     error = r.json()["error"]
     assert error["field"] == field and error["trace_id"]
+
+
+async def test_recipient_country_is_derived_shown_and_searchable(api: Client, tenant: TenantFixture) -> None:
+    later = LATER.isoformat()
+    uk = {**order_request("+442071234567"), "scheduled_for": later}
+    created = await api.post("/v1/notifications", json=uk, headers=tenant.auth)
+    assert created.status_code == 201, created.text
+    nid = created.json()["id"]
+
+    assert (await api.get(f"/v1/notifications/{nid}", headers=tenant.auth)).json()[
+        "recipient_country"
+    ] == "GB"
+    status = await api.get(f"/v1/notifications/{nid}/status", headers=tenant.auth)
+    assert status.json()["recipient_country"] == "GB"
+    assert nid in await _found(api, tenant, {"recipient_country": "GB"})
+    assert nid in await _found(api, tenant, {"recipient_country": "gb"})
+    assert nid not in await _found(api, tenant, {"recipient_country": "US"})
+    bad = await api.get("/v1/notifications", params={"recipient_country": "GBR"}, headers=tenant.auth)
+    assert bad.status_code == 400
+    assert bad.json()["error"]["field"] == "recipient_country"
+
+
+async def test_an_impossible_number_is_a_422_alone_and_in_a_batch(api: Client, tenant: TenantFixture) -> None:
+    one = await api.post("/v1/notifications", json=order_request("+15550102"), headers=tenant.auth)
+    assert one.status_code == 422, one.text
+    assert one.json()["error"]["code"] == "IMPOSSIBLE_PHONE_NUMBER"
+    assert one.json()["error"]["field"] == "recipient.phone_number"
+
+    bulk = {"notifications": [order_request("+14155550123"), order_request("+9991234567")]}
+    r = await api.post("/v1/notifications/bulk", json=bulk, headers=tenant.auth)
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["queued"] == 1
+    assert body["errors"] == [
+        {
+            "index": 1,
+            "code": "IMPOSSIBLE_PHONE_NUMBER",
+            "message": body["errors"][0]["message"],
+            "field": "notifications[1].recipient.phone_number",
+        }
+    ]

@@ -4,6 +4,8 @@ publish leaves the row to the relay (``enqueued_at`` stays empty)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import msgspec
 import pytest
 from sqlalchemy import select
@@ -57,7 +59,9 @@ async def test_what_is_staged_is_published_after_the_commit(
 async def test_nothing_is_published_when_the_transaction_rolls_back(
     engine: AsyncEngine, tenant: TenantFixture, queue: Queue
 ) -> None:
-    nid = await stored_notification(engine, tenant, status=Status.QUEUED)
+    # Due tomorrow: the session's relay (a scheduler in this process) must not publish it meanwhile.
+    later = datetime.now(UTC) + timedelta(days=1)
+    nid = await stored_notification(engine, tenant, status=Status.QUEUED, next_attempt_at=later)
     async with UnitOfWork(engine, Publisher(queue, engine)) as uow:
         n = await uow.notifications.get(nid)
         assert n is not None

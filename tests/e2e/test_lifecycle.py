@@ -179,7 +179,7 @@ def test_cluster_mode_lifecycle(cluster: dict[str, Any]) -> None:
     assert wait_for_status(api, key, scheduled["id"], FINAL)["sent_at"] >= when.isoformat()[:19]
 
     worker_metrics = httpx.get(f"http://127.0.0.1:{ports['worker']}/metrics").text
-    assert 'wanotify_sends_total{error_class="",result="sent"} 22.0' in worker_metrics
+    assert 'wanotify_sends_total{error_class="",recipient_country="US",result="sent"} 22.0' in worker_metrics
     scheduler_metrics = httpx.get(f"http://127.0.0.1:{ports['scheduler']}/metrics").text
     assert "wanotify_scheduled_released_total 1.0" in scheduler_metrics
 

@@ -33,10 +33,16 @@ class Metrics:
             registry=r,
         )
         self.accepted = Counter(
-            "wanotify_notifications_accepted_total", "Notifications accepted", ["priority"], registry=r
+            "wanotify_notifications_accepted_total",
+            "Notifications accepted, by priority and recipient country (ISO 3166 alpha-2)",
+            ["priority", "recipient_country"],
+            registry=r,
         )
         self.sends = Counter(
-            "wanotify_sends_total", "Send attempts by outcome", ["result", "error_class"], registry=r
+            "wanotify_sends_total",
+            "Send attempts by outcome, error class and recipient country",
+            ["result", "error_class", "recipient_country"],
+            registry=r,
         )
         self.meta_duration = Histogram(
             "wanotify_meta_request_duration_seconds",

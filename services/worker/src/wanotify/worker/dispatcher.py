@@ -188,7 +188,7 @@ class Dispatcher:
         await self._record_sent(
             n, result.wamid, {"message_status": result.message_status} if result.message_status else {}
         )
-        self._metrics.sends.labels("sent", "").inc()
+        self._metrics.sends.labels("sent", "", n.recipient_country or "").inc()
         self._metrics.transitions.labels("sent").inc()
         self._metrics.accept_to_sent.observe((utcnow() - n.created_at).total_seconds())
         return Outcome.SENT
@@ -252,7 +252,7 @@ class Dispatcher:
             },
         )
         if isinstance(decision, Fail):
-            self._metrics.sends.labels("failed", error_class.value).inc()
+            self._metrics.sends.labels("failed", error_class.value, n.recipient_country or "").inc()
             return await self._fail(n, code, message, decision.retryable)
         delay = decision.delay
         # A retry further out than the queue's maximum delay is left to the scheduler's relay.
@@ -262,7 +262,7 @@ class Dispatcher:
                 n, next_attempt_at=utcnow() + delay, code=code, message=message, publish=soon
             )
             await uow.commit()
-        self._metrics.sends.labels("retry", error_class.value).inc()
+        self._metrics.sends.labels("retry", error_class.value, n.recipient_country or "").inc()
         self._metrics.transitions.labels("queued").inc()
         return Outcome.RETRY
 
@@ -275,7 +275,7 @@ class Dispatcher:
             paused = await uow.senders.pause(sender.id, code=code, reason=reason)
             await uow.commit()
         self._senders.put(sender.id, msgspec.structs.replace(sender, paused_at=utcnow()))
-        self._metrics.sends.labels("paused", ErrorClass.SENDER.value).inc()
+        self._metrics.sends.labels("paused", ErrorClass.SENDER.value, n.recipient_country or "").inc()
         if paused:
             self._metrics.sender_pauses.labels(code).inc()
             log.warning(

@@ -7,11 +7,15 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from sqlalchemy import Text, literal_column
 
 from wanotify.common.db.schema import notifications
 from wanotify.common.domain.status import Status
 
 _n = notifications
+# Literal keys, not bound parameters: only then does the planner match `ix_notifications_tenant_template`.
+_TEMPLATE_NAME = literal_column("notifications.message ->> 'name'", Text)
+_KIND = literal_column("notifications.message ->> 'kind'", Text)
 
 
 class NotificationFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -19,6 +23,7 @@ class NotificationFilter(msgspec.Struct, frozen=True, kw_only=True):
     event_type: str | None = None
     batch_id: str | None = None
     recipient: str | None = None
+    recipient_country: str | None = None
     template: str | None = None
     sender_id: str | None = None
     priority: str | None = None
@@ -36,13 +41,14 @@ class NotificationFilter(msgspec.Struct, frozen=True, kw_only=True):
             (_n.c.event_type, self.event_type),
             (_n.c.batch_id, self.batch_id),
             (_n.c.recipient_phone, self.recipient),
+            (_n.c.recipient_country, self.recipient_country),
             (_n.c.sender_id, self.sender_id),
             (_n.c.priority, self.priority),
         ):
             if value is not None:
                 conds.append(column == value)
         if self.template is not None:
-            conds += [_n.c.message["kind"].astext == "template", _n.c.message["name"].astext == self.template]
+            conds += [self.template == _TEMPLATE_NAME, _KIND == "template"]
         if self.metadata:
             conds.append(_n.c.metadata.contains(dict(self.metadata)))
         if self.created_after is not None:

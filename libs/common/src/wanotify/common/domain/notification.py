@@ -43,6 +43,7 @@ class Notification(msgspec.Struct, frozen=True):
     pricing: dict[str, Any] | None = None
     conversation: dict[str, Any] | None = None
     event_sequence: int = 0
+    recipient_country: str | None = None
 
 
 class NewNotification(msgspec.Struct, frozen=True):
@@ -64,6 +65,7 @@ class NewNotification(msgspec.Struct, frozen=True):
     trace_id: str | None
     traceparent: str | None
     expires_at: datetime | None = None
+    recipient_country: str | None = None
 
 
 class Sender(msgspec.Struct, frozen=True):

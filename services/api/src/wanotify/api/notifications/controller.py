@@ -163,6 +163,15 @@ class NotificationController(Controller):
                 pattern=E164_PATTERN, max_length=E164_MAX_LENGTH, description="The recipient, in E.164"
             ),
         ] = None,
+        recipient_country: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=r"^[A-Za-z]{2}$",
+                min_length=2,
+                max_length=2,
+                description="The recipient's country, ISO 3166 alpha-2 (`US`, `de`: either case)",
+            ),
+        ] = None,
         template: Annotated[
             str | None,
             QueryParameter(pattern=r"^[a-z0-9_]+$", max_length=512, description="The template's name"),
@@ -185,6 +194,7 @@ class NotificationController(Controller):
             event_type=event_type,
             batch_id=batch_id,
             recipient=recipient,
+            recipient_country=recipient_country.upper() if recipient_country is not None else None,
             template=template,
             sender_id=sender_id,
             priority=priority.value if priority is not None else None,

@@ -178,6 +178,11 @@ class BulkRequest(msgspec.Struct, forbid_unknown_fields=True):
     batch_id: BatchId | None = None
 
 
+# ISO 3166 alpha-2, derived from the number (null for rows accepted before it was recorded, and for
+# non-geographic numbers such as +800).
+Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 country of the recipient")]
+
+
 class NotificationCreated(msgspec.Struct):
     id: str
     status: str
@@ -223,6 +228,7 @@ class NotificationView(msgspec.Struct):
     id: str
     event_type: str
     recipient: str
+    recipient_country: Country | None
     status: str
     priority: str
     whatsapp_message_id: str | None
@@ -249,6 +255,7 @@ class NotificationStatus(msgspec.Struct):
     id: str
     status: str
     recipient: str
+    recipient_country: Country | None
     created_at: str
     sent_at: str | None
     delivered_at: str | None

@@ -47,6 +47,7 @@ from wanotify.common.domain.errors import (
 from wanotify.common.domain.history import history_of
 from wanotify.common.domain.message import TemplateContent, TextContent
 from wanotify.common.domain.notification import NewNotification, Notification, Principal
+from wanotify.common.domain.phone import recipient_country
 from wanotify.common.domain.status import Status
 from wanotify.common.domain.tenant import TenantPolicy
 from wanotify.common.edge.body import decode_json
@@ -136,6 +137,7 @@ def status_of(n: Notification) -> NotificationStatus:
         id=n.id,
         status=n.status.value,
         recipient=n.recipient_phone,
+        recipient_country=n.recipient_country,
         created_at=iso(n.created_at) or "",
         sent_at=iso(n.sent_at),
         delivered_at=iso(n.delivered_at),
@@ -151,6 +153,7 @@ def view_of(n: Notification) -> NotificationView:
         id=n.id,
         event_type=n.event_type,
         recipient=n.recipient_phone,
+        recipient_country=n.recipient_country,
         status=n.status.value,
         priority=n.priority,
         whatsapp_message_id=n.whatsapp_message_id,
@@ -208,6 +211,7 @@ class NotificationService:
             sender_id=sender_id,
             event_type=req.event_type,
             recipient_phone=req.recipient.phone_number,
+            recipient_country=recipient_country(req.recipient.phone_number),
             priority=req.priority,
             status=Status.SCHEDULED if scheduled else Status.QUEUED,
             message=content,
@@ -246,8 +250,11 @@ class NotificationService:
                     req = decode_json(raw, NotificationIn, prefix=f"notifications[{index}].")
                     built.items.append(self._new(ctx, req, sender_id, batch_id, now, policy))
                 except DomainError as exc:
+                    field = exc.field
+                    if field is not None and not field.startswith("notifications["):
+                        field = f"notifications[{index}].{field}"
                     built.errors.append(
-                        ItemError(index=index, code=exc.code, message=exc.message, field=exc.field)
+                        ItemError(index=index, code=exc.code, message=exc.message, field=field)
                     )
             return built
 
@@ -278,7 +285,7 @@ class NotificationService:
             uow.stage([n for n in created if n.status is Status.QUEUED])
             await uow.commit()
         for n in created:
-            self._metrics.accepted.labels(n.priority).inc()
+            self._metrics.accepted.labels(n.priority, n.recipient_country or "").inc()
         return reply
 
     async def _enforce_rules(
