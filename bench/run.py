@@ -21,6 +21,7 @@ import msgspec
 from bench.lanes import describe_lanes, measure_lanes
 from bench.load import Result, describe, run_load
 from bench.pacing import describe_pacing, measure_pacing
+from bench.search import describe_search, measure_search
 from bench.webhooks import describe_webhooks, measure_webhooks
 from wanotify.cli.admin import run_migrations
 from wanotify.cli.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
@@ -185,6 +186,8 @@ def main() -> None:
             pacing = measure_pacing(pacing_env, root)  # achieved msg/s per sender against its tier
             hooks_env = {**env, "DATABASE_URL": asyncio.run(fresh_database(env, "bench_webhooks"))}
             hooks = measure_webhooks(hooks_env, root)  # client webhook deliveries
+            search_env = {**env, "DATABASE_URL": asyncio.run(fresh_database(env, "bench_search"))}
+            search = measure_search(search_env, root)  # GET /v1/notifications over 1,000,000 rows
         finally:
             for p in processes:
                 p.terminate()
@@ -199,6 +202,7 @@ def main() -> None:
     print(f"\n{lanes_report}")
     print(f"\n{describe_pacing(pacing)}")
     print(f"\n{describe_webhooks(hooks)}")
+    print(f"\n{describe_search(search)}")
     base, single = results[0], results[1]
     if base.per_second:
         print(
@@ -209,6 +213,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "ingest.json").write_bytes(msgspec.json.format(msgspec.json.encode(results)))
     (out / "pacing.json").write_bytes(msgspec.json.format(msgspec.json.encode(pacing)))
+    (out / "search.json").write_bytes(msgspec.json.format(msgspec.json.encode(search)))
 
 
 if __name__ == "__main__":

@@ -158,6 +158,7 @@ notifications = Table(
     # The search: one recipient's notifications, and metadata containment (`metadata.<key>=`).
     Index("ix_notifications_tenant_recipient", "tenant_id", "recipient_phone", text("created_at DESC")),
     Index("ix_notifications_tenant_status", "tenant_id", "status", text("created_at DESC")),
+    Index("ix_notifications_tenant_event_type", "tenant_id", "event_type", text("created_at DESC")),
     Index(
         "ix_notifications_tenant_template",
         "tenant_id",

@@ -1,5 +1,5 @@
 """issue 12: the tenant API's schema (key use and rotation, pinned tiers, template quality, uploaded
-media, recipient country) and the search indexes for status, template and country
+media, recipient country) and the search indexes for status, event type, template and country
 
 Revision ID: 0007
 Revises: 0006
@@ -31,6 +31,11 @@ def upgrade() -> None:
     op.add_column("notifications", sa.Column("recipient_country", sa.String(2)))
     op.create_index(
         "ix_notifications_tenant_status", "notifications", ["tenant_id", "status", sa.text("created_at DESC")]
+    )
+    op.create_index(
+        "ix_notifications_tenant_event_type",
+        "notifications",
+        ["tenant_id", "event_type", sa.text("created_at DESC")],
     )
     op.create_index(
         "ix_notifications_tenant_template",
@@ -68,6 +73,7 @@ def downgrade() -> None:
     op.drop_table("media")
     op.drop_index("ix_notifications_tenant_country", "notifications")
     op.drop_index("ix_notifications_tenant_template", "notifications")
+    op.drop_index("ix_notifications_tenant_event_type", "notifications")
     op.drop_index("ix_notifications_tenant_status", "notifications")
     op.drop_column("notifications", "recipient_country")
     op.drop_column("templates", "rejected_reason")
