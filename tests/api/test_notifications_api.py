@@ -145,7 +145,7 @@ async def test_revoked_and_expired_keys_are_401(
 ) -> None:
     async with UnitOfWork(engine) as uow:
         revoked_id, revoked = await uow.tenants.create_key(tenant.tenant_id, name="revoked")
-        await uow.tenants.revoke_key(revoked_id)
+        await uow.tenants.revoke_key(tenant.tenant_id, revoked_id)
         _, expired = await uow.tenants.create_key(
             tenant.tenant_id, name="expired", expires_at=datetime.now(UTC) - timedelta(seconds=1)
         )

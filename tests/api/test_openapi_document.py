@@ -45,7 +45,9 @@ def test_every_write_has_a_request_body_with_an_example(document: dict[str, Any]
     assert writes
     for method, path, op in writes:
         if "requestBody" not in op:  # only bodiless actions, e.g. resume or sync
-            assert path.endswith(("/resume", "/sync", "/rotate-secret", "/enable", "/retry", "/test")), (
+            assert path.endswith(
+                ("/resume", "/sync", "/rotate-secret", "/enable", "/retry", "/test", "/rotate")
+            ), (
                 method,
                 path,
             )

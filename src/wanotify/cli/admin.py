@@ -12,6 +12,7 @@ from wanotify.common.db.engine import create_engine
 from wanotify.common.db.migrate import migrate
 from wanotify.common.db.tenants import DEFAULT_SCOPES as DEFAULT_SCOPES
 from wanotify.common.db.uow import UnitOfWork
+from wanotify.common.domain.errors import DomainError
 from wanotify.common.domain.tenant import TenantPolicy
 
 
@@ -67,9 +68,12 @@ async def create_key(
         async with UnitOfWork(engine) as uow:
             if not await uow.tenants.exists(tenant_id):
                 raise SystemExit(f"no tenant {tenant_id}")
-            key_id, key = await uow.tenants.create_key(
-                tenant_id, name=name, scopes=scopes, expires_at=expires_at
-            )
+            try:
+                key_id, key = await uow.tenants.create_key(
+                    tenant_id, name=name, scopes=scopes, expires_at=expires_at
+                )
+            except DomainError as exc:  # an unknown scope
+                raise SystemExit(exc.message) from None
             await uow.commit()
         return key_id, key
     finally:

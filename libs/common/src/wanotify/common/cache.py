@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -41,3 +42,7 @@ class TtlCache(Generic[K, V]):
 
     def drop(self, key: K) -> None:
         self._items.pop(key, None)
+
+    def drop_where(self, matches: Callable[[V], bool]) -> None:
+        for key in [k for k, (_, v) in self._items.items() if matches(v)]:
+            del self._items[key]

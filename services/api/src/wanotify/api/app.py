@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Litestar, Response, get
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
+from wanotify.api.api_keys.controller import ApiKeyController
 from wanotify.api.batches.controller import BatchController
 from wanotify.api.dead_letters.controller import DeadLetterController
 from wanotify.api.dependencies import dependencies
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> Litestar:
             OptOutController,
             WebhookController,
             SenderController,
+            ApiKeyController,
             DeadLetterController,
             health,
             livez,

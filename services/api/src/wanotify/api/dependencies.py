@@ -18,4 +18,5 @@ def dependencies(slot: ServiceSlot) -> dict[str, Provide]:
         "dead_letters": Provide(lambda: slot.get().dead_letters, sync_to_thread=False),
         "opt_outs": Provide(lambda: slot.get().opt_outs, sync_to_thread=False),
         "webhooks": Provide(lambda: slot.get().webhooks, sync_to_thread=False),
+        "api_keys": Provide(lambda: slot.get().api_keys, sync_to_thread=False),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wanotify.api.api_keys.schemas import ApiKeyIn
 from wanotify.api.dead_letters.schemas import ReplayIn
 from wanotify.api.notifications.schemas import BulkRequest, NotificationIn
 from wanotify.api.opt_outs.schemas import OptOutIn
@@ -39,6 +40,11 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     },
     "updateWebhook": {"events": ["delivered", "read", "failed"], "enabled": True},
     "recoverWebhookDeliveries": {"since": "2026-12-01T00:00:00Z", "until": "2026-12-02T00:00:00Z"},
+    "createApiKey": {
+        "name": "order-service",
+        "scopes": ["notifications:send", "notifications:read"],
+        "expires_at": "2027-12-01T00:00:00Z",
+    },
 }
 
 REQUEST_MODELS: tuple[type[Any], ...] = (
@@ -50,4 +56,5 @@ REQUEST_MODELS: tuple[type[Any], ...] = (
     WebhookIn,
     WebhookPatch,
     RecoverIn,
+    ApiKeyIn,
 )

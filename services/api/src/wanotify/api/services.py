@@ -9,6 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from wanotify.api.api_keys.service import ApiKeyService
 from wanotify.api.auth import Authenticator
 from wanotify.api.dead_letters.service import DeadLetterService
 from wanotify.api.ingress import IngressGate
@@ -45,6 +46,7 @@ class Services:
     dead_letters: DeadLetterService
     opt_outs: OptOutService
     webhooks: WebhookService
+    api_keys: ApiKeyService
     ingress: IngressGate
     health: HealthCheck
 
@@ -101,6 +103,7 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
             {"whatsapp_api": meta_check(http, settings.meta.graph_base_url)},
         )
 
+    authenticator = Authenticator(uow, cache_seconds=settings.api_key_cache_seconds)
     try:
         yield Services(
             notifications=NotificationService(
@@ -125,8 +128,9 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
                 system_resolver,
                 WebhookTransport(hooks_http, settings.webhooks, system_resolver),
             ),
+            api_keys=ApiKeyService(uow, authenticator),
             ingress=IngressGate(
-                Authenticator(uow, cache_seconds=settings.api_key_cache_seconds),
+                authenticator,
                 IngressLimiter(redis, settings.ingress_limits),
                 policies,
                 settings.ingress_limits,

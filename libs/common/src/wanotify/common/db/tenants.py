@@ -1,43 +1,27 @@
-"""Tenants, their policies and API keys (sha256 of a high-entropy key; only the prefix is ever shown)."""
+"""Tenants and their policies; the operator's shortcuts to their API keys (`db/api_keys.py`)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from wanotify.common.db.schema import api_keys, tenants
+from wanotify.common.clock import utcnow
+from wanotify.common.db.api_keys import ApiKeyRepository
+from wanotify.common.db.api_keys import generate_key as generate_key
+from wanotify.common.db.api_keys import hash_key as hash_key
+from wanotify.common.db.schema import tenants
+from wanotify.common.domain.api_key import KeyState, key_state
 from wanotify.common.domain.notification import Principal
+from wanotify.common.domain.scopes import SCOPES, checked_scopes
 from wanotify.common.domain.tenant import TenantPolicy, policy_of
 from wanotify.common.ids import new_id
 
-KEY_PREFIX = "wan_"
-DEFAULT_SCOPES = (
-    "notifications:send",
-    "notifications:read",
-    "senders:manage",
-    "dead_letters:read",
-    "dead_letters:manage",
-    "templates:read",
-    "templates:manage",
-    "opt_outs:manage",
-    "webhooks:read",
-    "webhooks:manage",
-)
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def generate_key() -> str:
-    """``wan_`` + 43 url-safe characters (256 bits): too much entropy for anything but sha256 to matter."""
-    return KEY_PREFIX + secrets.token_urlsafe(32)
+# New keys get every published scope (the admin CLI's and `make run`'s first key manage the rest).
+DEFAULT_SCOPES = SCOPES
 
 
 class TenantRepository:
@@ -70,39 +54,18 @@ class TenantRepository:
         scopes: Sequence[str] = DEFAULT_SCOPES,
         expires_at: datetime | None = None,
     ) -> tuple[str, str]:
-        """Returns ``(key_id, plaintext key)``. The plaintext exists only in this return value."""
-        key = generate_key()
-        key_id = new_id("key")
-        await self._conn.execute(
-            insert(api_keys).values(
-                id=key_id,
-                tenant_id=tenant_id,
-                name=name,
-                prefix=key[:12],
-                key_hash=hash_key(key),
-                scopes=list(scopes),
-                expires_at=expires_at,
-            )
+        """Returns ``(key_id, plaintext key)``: the operator's way in (admin CLI, `make run`)."""
+        key, plaintext = await ApiKeyRepository(self._conn).create(
+            tenant_id, name=name, scopes=checked_scopes(scopes, SCOPES), expires_at=expires_at
         )
-        return key_id, key
+        return key.id, plaintext
 
     async def principal_for_key(self, key: str) -> Principal | None:
-        stmt = (
-            select(api_keys.c.id, api_keys.c.tenant_id, api_keys.c.scopes)
-            .join(tenants, tenants.c.id == api_keys.c.tenant_id)
-            .where(
-                api_keys.c.key_hash == hash_key(key),
-                api_keys.c.revoked_at.is_(None),
-                (api_keys.c.expires_at.is_(None)) | (api_keys.c.expires_at > func.now()),
-                tenants.c.active.is_(True),
-            )
-        )
-        row = (await self._conn.execute(stmt)).first()
-        if row is None:
+        """The caller behind a usable key; None for an unknown, revoked or expired one."""
+        found = await ApiKeyRepository(self._conn).by_plaintext(key)
+        if found is None or key_state(found, utcnow()) in (KeyState.REVOKED, KeyState.EXPIRED):
             return None
-        return Principal(tenant_id=row.tenant_id, key_id=row.id, scopes=frozenset(row.scopes))
+        return Principal(tenant_id=found.tenant_id, key_id=found.id, scopes=frozenset(found.scopes))
 
-    async def revoke_key(self, key_id: str) -> None:
-        await self._conn.execute(
-            update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=func.now())
-        )
+    async def revoke_key(self, tenant_id: str, key_id: str) -> None:
+        await ApiKeyRepository(self._conn).revoke(tenant_id, key_id)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from wanotify.common.db.api_keys import ApiKeyRepository
 from wanotify.common.db.client_events import ClientEvents
 from wanotify.common.db.idempotency import IdempotencyRepository
 from wanotify.common.db.notifications import NotificationRepository
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 class UnitOfWork:
     notifications: NotificationRepository
     tenants: TenantRepository
+    api_keys: ApiKeyRepository
     senders: SenderRepository
     idempotency: IdempotencyRepository
     templates: TemplateRepository
@@ -58,6 +60,7 @@ class UnitOfWork:
         self._tx = await self._conn.begin()
         self.notifications = NotificationRepository(self._conn, stage=self.stage)
         self.tenants = TenantRepository(self._conn)
+        self.api_keys = ApiKeyRepository(self._conn)
         self.senders = SenderRepository(self._conn)
         self.idempotency = IdempotencyRepository(self._conn)
         self.templates = TemplateRepository(self._conn)

@@ -36,11 +36,23 @@ class PayloadTooLarge(DomainError):
 
 
 class Unauthorized(DomainError):
+    """401: ``UNAUTHORIZED`` (no key, or an unknown one), ``API_KEY_EXPIRED``, ``API_KEY_REVOKED``."""
+
     code = "UNAUTHORIZED"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, field=field)
+        if code is not None:
+            self.code = code
 
 
 class Forbidden(DomainError):
     code = "FORBIDDEN"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, field=field)
+        if code is not None:
+            self.code = code
 
 
 class NotFound(DomainError):
